@@ -1,0 +1,14 @@
+DROP TABLE write_serial;
+DROP TABLE audit_log;
+DROP TABLE change_log;
+DROP TABLE schedules;
+DROP TABLE service_at_locations;
+DROP TABLE service_service_areas;
+DROP TABLE service_terms;
+DROP TABLE service_phones;
+DROP TABLE services;
+DROP TABLE location_accessibility;
+DROP TABLE locations;
+DROP TABLE service_areas;
+DROP TABLE taxonomy_terms;
+DROP TABLE organisations;

@@ -1,0 +1,207 @@
+//! The change log (drives indexing and incremental sync) and the audit log
+//! (who changed which field from what to what). Both are written inside the
+//! caller's transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::rows::naive;
+use super::schema::{audit_log, change_log};
+use super::{DbConnection, RepoResult};
+use crate::model::Actor;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityType {
+    Organisation,
+    Service,
+    Location,
+    TaxonomyTerm,
+}
+
+impl EntityType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Organisation => "organisation",
+            EntityType::Service => "service",
+            EntityType::Location => "location",
+            EntityType::TaxonomyTerm => "taxonomy_term",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Update,
+    Archive,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Archive => "archive",
+        }
+    }
+}
+
+/// Who is writing, and when: passed to every repository write.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub actor: Actor,
+    pub at: DateTime<Utc>,
+}
+
+/// Bookkeeping fields left out of audit diffs: they change on every write.
+const UNAUDITED: [&str; 3] = ["updated_at", "version", "created_at"];
+
+/// Appends one change-log row and one audit row for a write. `before` is
+/// `None` for a create. Nothing is written when nothing changed.
+pub fn record<T: Serialize>(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    entity: EntityType,
+    id: &str,
+    op: Op,
+    before: Option<&T>,
+    after: &T,
+) -> RepoResult<()> {
+    let before = before.map(to_value);
+    let after = to_value(after);
+    let changes = diff(before.as_ref(), &after);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(change_log::table)
+        .values((
+            change_log::entity_type.eq(entity.as_str()),
+            change_log::entity_id.eq(id),
+            change_log::op.eq(op.as_str()),
+            change_log::changed_at.eq(naive(stamp.at)),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor.eq(stamp.actor.as_str()),
+            audit_log::at.eq(naive(stamp.at)),
+            audit_log::entity_type.eq(entity.as_str()),
+            audit_log::entity_id.eq(id),
+            audit_log::action.eq(op.as_str()),
+            audit_log::changes.eq(Value::Object(changes).to_string()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Field-level differences: `{"field": {"before": …, "after": …}}`.
+pub fn diff(before: Option<&Value>, after: &Value) -> Map<String, Value> {
+    let empty = Map::new();
+    let before = before.and_then(Value::as_object).unwrap_or(&empty);
+    let after_map = after.as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = before.keys().chain(after_map.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Map::new();
+    for key in keys {
+        if UNAUDITED.contains(&key.as_str()) {
+            continue;
+        }
+        let old = before.get(key).unwrap_or(&Value::Null);
+        let new = after_map.get(key).unwrap_or(&Value::Null);
+        if old != new {
+            let mut change = Map::new();
+            change.insert("before".into(), old.clone());
+            change.insert("after".into(), new.clone());
+            out.insert(key.clone(), Value::Object(change));
+        }
+    }
+    out
+}
+
+/// One audit row as read back.
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: chrono::NaiveDateTime,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub action: String,
+    /// JSON object: `{"field": {"before": …, "after": …}}`.
+    pub changes: String,
+}
+
+/// Audit rows for one entity, oldest first.
+pub fn audit_for(conn: &mut DbConnection, entity: EntityType, id: &str) -> RepoResult<Vec<AuditEntry>> {
+    Ok(audit_log::table
+        .filter(audit_log::entity_type.eq(entity.as_str()))
+        .filter(audit_log::entity_id.eq(id))
+        .order(audit_log::id.asc())
+        .select((
+            audit_log::id,
+            audit_log::actor,
+            audit_log::at,
+            audit_log::entity_type,
+            audit_log::entity_id,
+            audit_log::action,
+            audit_log::changes,
+        ))
+        .load(conn)?)
+}
+
+/// One change-log row.
+#[derive(Debug, Clone, Queryable)]
+pub struct Change {
+    pub seq: i64,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub op: String,
+    pub changed_at: chrono::NaiveDateTime,
+}
+
+/// Change-log rows after `after_seq`, in order.
+pub fn changes_after(conn: &mut DbConnection, after_seq: i64, limit: i64) -> RepoResult<Vec<Change>> {
+    Ok(change_log::table
+        .filter(change_log::seq.gt(after_seq))
+        .order(change_log::seq.asc())
+        .limit(limit)
+        .select((
+            change_log::seq,
+            change_log::entity_type,
+            change_log::entity_id,
+            change_log::op,
+            change_log::changed_at,
+        ))
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_lists_changed_fields_only() {
+        let before = json!({"name": "A", "email": null, "version": 1, "phones": []});
+        let after = json!({"name": "B", "email": null, "version": 2, "phones": ["1"]});
+        let d = diff(Some(&before), &after);
+        assert_eq!(
+            Value::Object(d),
+            json!({"name": {"before": "A", "after": "B"}, "phones": {"before": [], "after": ["1"]}})
+        );
+    }
+
+    #[test]
+    fn create_diff_has_every_field() {
+        let d = diff(None, &json!({"name": "A", "version": 1}));
+        assert_eq!(Value::Object(d), json!({"name": {"before": null, "after": "A"}}));
+    }
+}

@@ -1,0 +1,496 @@
+//! Service repository: the service aggregate with its phones, terms, areas,
+//! locations and schedules. Children are replaced as a whole on update.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::changes::{record, EntityType, Op, Stamp};
+use super::paging::{Page, PageRequest};
+use super::rows::{naive, utc, OrganisationRow, PhoneRow, ScheduleRow, ServiceRow};
+use super::schema::{
+    locations, organisations, schedules, service_at_locations, service_phones, service_service_areas,
+    service_terms, services,
+};
+use super::{DbConnection, RepoError, RepoResult};
+use crate::model::enums::{self, DeliveryMethod, ServiceStatus, TaxonomyKind};
+use crate::model::read::{Eligibility, OrganisationRef, Phone, Schedule, Service};
+use crate::model::service::ServiceDraft;
+
+const ENTITY: &str = "service";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServiceSort {
+    /// Creation order: new records append at the end, so paging is stable under inserts.
+    #[default]
+    Created,
+    Name,
+    Updated,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceFilter {
+    pub organisation_id: Option<Uuid>,
+    pub status: Option<ServiceStatus>,
+    pub include_archived: bool,
+    pub modified_after: Option<DateTime<Utc>>,
+    pub sort: ServiceSort,
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> RepoResult<Service> {
+    load(conn, &[id.to_string()])?
+        .pop()
+        .ok_or_else(|| RepoError::not_found(ENTITY, id))
+}
+
+/// Loads whole services in the order of `ids` (unknown ids are skipped),
+/// with one query per child table rather than one per service.
+pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ServiceRow> = services::table
+        .filter(services::id.eq_any(ids))
+        .select(ServiceRow::as_select())
+        .load(conn)?;
+    let org_ids: Vec<String> = rows.iter().map(|r| r.organisation_id.clone()).collect();
+    let orgs: HashMap<String, OrganisationRow> = organisations::table
+        .filter(organisations::id.eq_any(&org_ids))
+        .select(OrganisationRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+
+    let mut phones: HashMap<String, Vec<Phone>> = HashMap::new();
+    let phone_rows: Vec<PhoneRow> = service_phones::table
+        .filter(service_phones::service_id.eq_any(ids))
+        .order((service_phones::service_id.asc(), service_phones::position.asc()))
+        .select(PhoneRow::as_select())
+        .load(conn)?;
+    for p in phone_rows {
+        phones.entry(p.service_id).or_default().push(Phone {
+            number: p.number,
+            description: p.description,
+        });
+    }
+
+    let mut categories: HashMap<String, Vec<_>> = HashMap::new();
+    let mut groups: HashMap<String, Vec<_>> = HashMap::new();
+    for (service_id, term) in super::taxonomy::for_services(conn, ids)? {
+        let target = if term.taxonomy == TaxonomyKind::CommunityGroup.as_str() {
+            &mut groups
+        } else {
+            &mut categories
+        };
+        target.entry(service_id).or_default().push(super::taxonomy::to_ref(&term));
+    }
+
+    let mut areas: HashMap<String, Vec<_>> = HashMap::new();
+    let area_rows: Vec<(String, super::rows::AreaRow)> = service_service_areas::table
+        .inner_join(super::schema::service_areas::table)
+        .filter(service_service_areas::service_id.eq_any(ids))
+        .order(service_service_areas::area_code.asc())
+        .select((service_service_areas::service_id, super::rows::AreaRow::as_select()))
+        .load(conn)?;
+    for (service_id, area) in area_rows {
+        areas.entry(service_id).or_default().push(super::areas::to_read(area));
+    }
+
+    let links: Vec<(String, String)> = service_at_locations::table
+        .inner_join(locations::table)
+        .filter(service_at_locations::service_id.eq_any(ids))
+        .order((locations::name.asc(), locations::id.asc()))
+        .select((service_at_locations::service_id, service_at_locations::location_id))
+        .load(conn)?;
+    let mut location_ids: Vec<String> = links.iter().map(|(_, l)| l.clone()).collect();
+    location_ids.sort();
+    location_ids.dedup();
+    let loaded: HashMap<Uuid, _> = super::locations::load(conn, &location_ids)?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut service_locations: HashMap<String, Vec<_>> = HashMap::new();
+    for (service_id, location_id) in links {
+        if let Some(l) = Uuid::parse_str(&location_id).ok().and_then(|id| loaded.get(&id)) {
+            service_locations.entry(service_id).or_default().push(l.clone());
+        }
+    }
+
+    let mut schedule_map: HashMap<String, Vec<Schedule>> = HashMap::new();
+    let schedule_rows: Vec<ScheduleRow> = schedules::table
+        .filter(schedules::service_id.eq_any(ids))
+        .order((schedules::service_id.asc(), schedules::position.asc()))
+        .select(ScheduleRow::as_select())
+        .load(conn)?;
+    for s in schedule_rows {
+        schedule_map.entry(s.service_id.clone()).or_default().push(Schedule {
+            id: Uuid::parse_str(&s.id).unwrap_or_default(),
+            freq: s.freq,
+            byday: s.byday.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect(),
+            opens_at: s.opens_at,
+            closes_at: s.closes_at,
+            valid_from: s.valid_from,
+            valid_to: s.valid_to,
+            description: s.description,
+            location_id: s.location_id.and_then(|l| Uuid::parse_str(&l).ok()),
+        });
+    }
+
+    let mut by_id: HashMap<String, ServiceRow> = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(|row| {
+            let org = orgs.get(&row.organisation_id);
+            let id = row.id.clone();
+            Service {
+                id: Uuid::parse_str(&row.id).unwrap_or_default(),
+                organisation: OrganisationRef {
+                    id: Uuid::parse_str(&row.organisation_id).unwrap_or_default(),
+                    name: org.map(|o| o.name.clone()).unwrap_or_default(),
+                    website: org.and_then(|o| o.website.clone()),
+                },
+                name: row.name,
+                description: row.description,
+                url: row.url,
+                email: row.email,
+                phones: phones.remove(&id).unwrap_or_default(),
+                status: ServiceStatus::parse(&row.status).unwrap_or(ServiceStatus::Active),
+                status_reason: row.status_reason,
+                reopens_on: row.reopens_on,
+                replaced_by: row.replaced_by.and_then(|r| Uuid::parse_str(&r).ok()),
+                delivery_methods: enums::split(&row.delivery_methods, DeliveryMethod::parse),
+                self_referral: row.self_referral,
+                referral_required: row.referral_required,
+                referral_url: row.referral_url,
+                free: row.free,
+                fees_text: row.fees_text,
+                languages: row.languages.split(',').filter(|l| !l.is_empty()).map(str::to_string).collect(),
+                categories: categories.remove(&id).unwrap_or_default(),
+                community_groups: groups.remove(&id).unwrap_or_default(),
+                eligibility: Eligibility {
+                    minimum_age: row.minimum_age,
+                    maximum_age: row.maximum_age,
+                    description: row.eligibility_description,
+                },
+                service_areas: areas.remove(&id).unwrap_or_default(),
+                locations: service_locations.remove(&id).unwrap_or_default(),
+                schedules: schedule_map.remove(&id).unwrap_or_default(),
+                closed_on_public_holidays: row.closed_on_public_holidays,
+                hours_notes: row.hours_notes,
+                last_verified_at: row.last_verified_at.map(utc),
+                verified_by: row.verified_by,
+                archived_at: row.archived_at.map(utc),
+                created_at: utc(row.created_at),
+                updated_at: utc(row.updated_at),
+                version: row.version,
+            }
+        })
+        .collect())
+}
+
+/// Creates a service. `assured_at` carries a verification date from an
+/// import or fixture; a draft marked `verified` is verified now by the writer.
+pub fn create(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Option<Uuid>,
+    draft: ServiceDraft,
+    assured_at: Option<DateTime<Utc>>,
+) -> RepoResult<Service> {
+    let id = id.unwrap_or_else(Uuid::now_v7);
+    super::write_transaction(conn, |c| {
+        if services::table.find(id.to_string()).count().get_result::<i64>(c)? > 0 {
+            return Err(RepoError::Conflict(format!("service {id} already exists")));
+        }
+        let (verified_at, verified_by) = if draft.verified {
+            (Some(stamp.at), Some(stamp.actor.as_str().to_string()))
+        } else {
+            (assured_at, assured_at.map(|_| stamp.actor.as_str().to_string()))
+        };
+        let row = row_from(id, &draft, naive(stamp.at), stamp, 1, verified_at, verified_by);
+        let children = check_references(c, id, &draft)?;
+        diesel::insert_into(services::table).values(&row).execute(c)?;
+        write_children(c, id, &draft, &children)?;
+        let created = get(c, id)?;
+        record(c, stamp, EntityType::Service, &id.to_string(), Op::Create, None, &created)?;
+        Ok(created)
+    })
+}
+
+/// Replaces the whole service. `last_verified_at` only moves when the draft
+/// says the writer verified the listing.
+pub fn update(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>, draft: ServiceDraft) -> RepoResult<Service> {
+    super::write_transaction(conn, |c| {
+        let before = get(c, id)?;
+        super::check_version(ENTITY, before.version, expected_version)?;
+        if before.to_input().validate().ok().as_ref() == Some(&draft) {
+            return Ok(before);
+        }
+        let (verified_at, verified_by) = if draft.verified {
+            (Some(stamp.at), Some(stamp.actor.as_str().to_string()))
+        } else {
+            (before.last_verified_at, before.verified_by.clone())
+        };
+        let mut row = row_from(id, &draft, naive(before.created_at), stamp, before.version + 1, verified_at, verified_by);
+        row.archived_at = before.archived_at.map(naive);
+        let children = check_references(c, id, &draft)?;
+        diesel::update(services::table.find(id.to_string())).set(&row).execute(c)?;
+        delete_children(c, id)?;
+        write_children(c, id, &draft, &children)?;
+        let after = get(c, id)?;
+        record(c, stamp, EntityType::Service, &id.to_string(), Op::Update, Some(&before), &after)?;
+        Ok(after)
+    })
+}
+
+/// Soft delete: the service leaves lists but stays readable by id.
+pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>) -> RepoResult<Service> {
+    super::write_transaction(conn, |c| {
+        let before = get(c, id)?;
+        super::check_version(ENTITY, before.version, expected_version)?;
+        if before.archived_at.is_some() {
+            return Ok(before);
+        }
+        diesel::update(services::table.find(id.to_string()))
+            .set((
+                services::archived_at.eq(Some(naive(stamp.at))),
+                services::updated_at.eq(naive(stamp.at)),
+                services::version.eq(before.version + 1),
+            ))
+            .execute(c)?;
+        let after = get(c, id)?;
+        record(c, stamp, EntityType::Service, &id.to_string(), Op::Archive, Some(&before), &after)?;
+        Ok(after)
+    })
+}
+
+pub fn list(conn: &mut DbConnection, filter: &ServiceFilter, page: PageRequest) -> RepoResult<Page<Service>> {
+    let query = || {
+        let mut q = services::table.into_boxed();
+        if let Some(org) = filter.organisation_id {
+            q = q.filter(services::organisation_id.eq(org.to_string()));
+        }
+        if let Some(status) = filter.status {
+            q = q.filter(services::status.eq(status.as_str()));
+        }
+        if !filter.include_archived {
+            q = q.filter(services::archived_at.is_null());
+        }
+        if let Some(after) = filter.modified_after {
+            q = q.filter(services::updated_at.gt(naive(after)));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let ordered = match filter.sort {
+        ServiceSort::Created => query().order((services::created_at.asc(), services::id.asc())),
+        ServiceSort::Name => query().order((services::name.asc(), services::id.asc())),
+        ServiceSort::Updated => query().order((services::updated_at.asc(), services::id.asc())),
+    };
+    let ids: Vec<String> = ordered
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select(services::id)
+        .load(conn)?;
+    let items = load(conn, &ids)?;
+    Ok(Page { items, total, request: page })
+}
+
+/// Resolved references, ready to link.
+struct Children {
+    term_ids: Vec<String>,
+}
+
+/// Checks everything the draft points at, reporting each problem by field.
+fn check_references(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft) -> RepoResult<Children> {
+    let mut errors = Vec::new();
+    let mut push = |field: String, message: String| errors.push(crate::model::FieldError { field, message });
+
+    let org: Option<OrganisationRow> = organisations::table
+        .find(draft.organisation_id.to_string())
+        .select(OrganisationRow::as_select())
+        .first(c)
+        .optional()?;
+    match org {
+        None => push("organisation_id".into(), format!("organisation {} does not exist", draft.organisation_id)),
+        Some(o) if o.archived_at.is_some() => {
+            push("organisation_id".into(), format!("organisation {} is deleted", draft.organisation_id))
+        }
+        Some(_) => {}
+    }
+
+    let mut term_ids = Vec::new();
+    for (kind, field, slugs) in [
+        (TaxonomyKind::Category, "categories", &draft.categories),
+        (TaxonomyKind::CommunityGroup, "community_groups", &draft.community_groups),
+    ] {
+        match super::taxonomy::resolve_slugs(c, kind, field, slugs) {
+            Ok(rows) => term_ids.extend(rows.into_iter().map(|r| r.id)),
+            Err(RepoError::Invalid(invalid)) => {
+                for e in invalid.0 {
+                    push(e.field, e.message);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+
+    let known = super::areas::find(c, &draft.service_areas)?;
+    for (i, code) in draft.service_areas.iter().enumerate() {
+        if !known.iter().any(|a| &a.code == code) {
+            push(format!("service_areas[{i}]"), format!("'{code}' is not a known service area code (see /api/v1/service-areas)"));
+        }
+    }
+
+    let ids: Vec<String> = draft.location_ids.iter().map(Uuid::to_string).collect();
+    let found: Vec<(String, String, Option<chrono::NaiveDateTime>)> = locations::table
+        .filter(locations::id.eq_any(&ids))
+        .select((locations::id, locations::organisation_id, locations::archived_at))
+        .load(c)?;
+    for (i, loc) in ids.iter().enumerate() {
+        match found.iter().find(|(id, _, _)| id == loc) {
+            None => push(format!("location_ids[{i}]"), format!("location {loc} does not exist")),
+            Some((_, org, _)) if *org != draft.organisation_id.to_string() => {
+                push(format!("location_ids[{i}]"), format!("location {loc} belongs to another organisation"))
+            }
+            Some((_, _, Some(_))) => push(format!("location_ids[{i}]"), format!("location {loc} is deleted")),
+            Some(_) => {}
+        }
+    }
+
+    if let Some(replacement) = draft.replaced_by {
+        let n: i64 = services::table.find(replacement.to_string()).count().get_result(c)?;
+        if n == 0 || replacement == id {
+            push("replaced_by".into(), format!("service {replacement} does not exist"));
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(Children { term_ids })
+    } else {
+        Err(RepoError::Invalid(crate::model::Invalid(errors)))
+    }
+}
+
+fn delete_children(c: &mut DbConnection, id: Uuid) -> RepoResult<()> {
+    let sid = id.to_string();
+    diesel::delete(service_phones::table.filter(service_phones::service_id.eq(&sid))).execute(c)?;
+    diesel::delete(service_terms::table.filter(service_terms::service_id.eq(&sid))).execute(c)?;
+    diesel::delete(service_service_areas::table.filter(service_service_areas::service_id.eq(&sid))).execute(c)?;
+    diesel::delete(schedules::table.filter(schedules::service_id.eq(&sid))).execute(c)?;
+    diesel::delete(service_at_locations::table.filter(service_at_locations::service_id.eq(&sid))).execute(c)?;
+    Ok(())
+}
+
+fn write_children(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft, children: &Children) -> RepoResult<()> {
+    let sid = id.to_string();
+    let phones: Vec<PhoneRow> = draft
+        .phones
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PhoneRow {
+            id: Uuid::now_v7().to_string(),
+            service_id: sid.clone(),
+            number: p.number.clone().into_inner(),
+            description: p.description.clone(),
+            position: i as i32,
+        })
+        .collect();
+    // One statement per row: MultiConnection cannot express batch inserts.
+    for phone in &phones {
+        diesel::insert_into(service_phones::table).values(phone).execute(c)?;
+    }
+    for term_id in &children.term_ids {
+        diesel::insert_into(service_terms::table)
+            .values((service_terms::service_id.eq(&sid), service_terms::term_id.eq(term_id)))
+            .execute(c)?;
+    }
+    for code in &draft.service_areas {
+        diesel::insert_into(service_service_areas::table)
+            .values((service_service_areas::service_id.eq(&sid), service_service_areas::area_code.eq(code)))
+            .execute(c)?;
+    }
+    for location in &draft.location_ids {
+        diesel::insert_into(service_at_locations::table)
+            .values((
+                service_at_locations::id.eq(service_at_location_id(id, *location).to_string()),
+                service_at_locations::service_id.eq(&sid),
+                service_at_locations::location_id.eq(location.to_string()),
+            ))
+            .execute(c)?;
+    }
+    let schedule_rows: Vec<ScheduleRow> = draft
+        .schedules
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ScheduleRow {
+            // Derived from the position, so re-saving unchanged rules keeps their ids.
+            id: Uuid::new_v5(&id, format!("schedule:{i}").as_bytes()).to_string(),
+            service_id: sid.clone(),
+            location_id: s.location_id.map(|l| l.to_string()),
+            freq: s.freq.clone(),
+            byday: s.byday.join(","),
+            opens_at: s.opens_at.clone(),
+            closes_at: s.closes_at.clone(),
+            valid_from: s.valid_from,
+            valid_to: s.valid_to,
+            description: s.description.clone(),
+            position: i as i32,
+        })
+        .collect();
+    for schedule in &schedule_rows {
+        diesel::insert_into(schedules::table).values(schedule).execute(c)?;
+    }
+    Ok(())
+}
+
+/// Stable id of a service-at-location link, so re-saving a service keeps it.
+pub fn service_at_location_id(service: Uuid, location: Uuid) -> Uuid {
+    Uuid::new_v5(&service, location.as_bytes())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row_from(
+    id: Uuid,
+    d: &ServiceDraft,
+    created_at: chrono::NaiveDateTime,
+    stamp: &Stamp,
+    version: i64,
+    verified_at: Option<DateTime<Utc>>,
+    verified_by: Option<String>,
+) -> ServiceRow {
+    ServiceRow {
+        id: id.to_string(),
+        organisation_id: d.organisation_id.to_string(),
+        name: d.name.as_str().to_string(),
+        description: d.description.clone(),
+        url: d.url.clone().map(|u| u.into_inner()),
+        email: d.email.clone().map(|e| e.into_inner()),
+        status: d.status.as_str().to_string(),
+        status_reason: d.status_reason.clone(),
+        reopens_on: d.reopens_on,
+        replaced_by: d.replaced_by.map(|r| r.to_string()),
+        delivery_methods: enums::join(&d.delivery_methods, DeliveryMethod::as_str),
+        self_referral: d.self_referral,
+        referral_required: d.referral_required,
+        referral_url: d.referral_url.clone().map(|u| u.into_inner()),
+        free: d.free,
+        fees_text: d.fees_text.clone(),
+        languages: d.languages.join(","),
+        minimum_age: d.minimum_age,
+        maximum_age: d.maximum_age,
+        eligibility_description: d.eligibility_description.clone(),
+        closed_on_public_holidays: d.closed_on_public_holidays,
+        hours_notes: d.hours_notes.clone(),
+        last_verified_at: verified_at.map(naive),
+        verified_by,
+        archived_at: None,
+        created_at,
+        updated_at: naive(stamp.at),
+        version,
+    }
+}
