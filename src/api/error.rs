@@ -1,0 +1,175 @@
+//! API errors as RFC 9457 `application/problem+json`. Bad input is always a
+//! 4xx naming the field; only genuine faults are 5xx, and those never echo
+//! internals to the client.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::RepoError;
+use crate::model::{FieldError, Invalid};
+
+/// RFC 9457 problem details, with the offending fields in `errors`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`about:blank` when the status says it all).
+    #[serde(rename = "type")]
+    #[schema(example = "https://signpost.example/problems/validation")]
+    pub problem_type: String,
+    #[schema(example = "Invalid request")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    #[schema(example = "postcode: 'G99 9ZZ' was not found in the postcode data")]
+    pub detail: String,
+    /// Each offending field (JSON path) and what is wrong with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest { field: Option<String>, detail: String },
+    #[error("invalid request")]
+    Invalid(Invalid),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    pub fn bad_request(field: &str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            field: Some(field.to_string()),
+            detail: detail.into(),
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { .. } => "Bad request",
+            ApiError::Invalid(_) => "Invalid request",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::PreconditionFailed(_) => "Precondition failed",
+            ApiError::PayloadTooLarge { .. } => "Payload too large",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::Internal(_) => "Internal server error",
+            ApiError::Unavailable(_) => "Service unavailable",
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { .. } => "bad-request",
+            ApiError::Invalid(_) => "validation",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PreconditionFailed(_) => "precondition-failed",
+            ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Internal(_) => "internal",
+            ApiError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (detail, errors) = match self {
+            ApiError::Invalid(Invalid(errors)) => (
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                errors.clone(),
+            ),
+            ApiError::BadRequest {
+                field: Some(field),
+                detail,
+            } => (
+                format!("{field}: {detail}"),
+                vec![FieldError {
+                    field: field.clone(),
+                    message: detail.clone(),
+                }],
+            ),
+            // Internal details go to the log, not to the client.
+            ApiError::Internal(_) => ("Something went wrong on our side; it has been logged.".into(), vec![]),
+            other => (other.to_string(), vec![]),
+        };
+        Problem {
+            problem_type: format!("https://signpost.example/problems/{}", self.slug()),
+            title: self.title().into(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+            .json(self.to_problem())
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        ApiError::Invalid(invalid)
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::NotFound { .. } => ApiError::NotFound(err.to_string()),
+            RepoError::Invalid(invalid) => ApiError::Invalid(invalid),
+            RepoError::Conflict(msg) => ApiError::Conflict(msg),
+            RepoError::StaleVersion { .. } => ApiError::PreconditionFailed(err.to_string()),
+            RepoError::Pool(e) => ApiError::Unavailable(e.to_string()),
+            RepoError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => ApiError::Conflict(format!("a record with the same key already exists ({})", info.message())),
+            RepoError::Database(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(format!("blocking task failed: {err}"))
+    }
+}

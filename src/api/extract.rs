@@ -1,0 +1,190 @@
+//! Request parsing shared by the handlers: JSON bodies with a size limit and
+//! field-naming errors, path ids, `If-Match`, and the query helpers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use crate::db::paging::PageRequest;
+use crate::model::FieldError;
+
+/// Largest accepted request body. Listings are small; imports have their own path.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON request body, deserialised with errors that name the offending
+/// field: malformed JSON is a 400, a wrong type or unknown field a 422.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let essence = content_type.split(';').next().unwrap_or("").trim().to_string();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "send the body as application/json (got '{}')",
+                    if essence.is_empty() { "no content type" } else { essence.as_str() }
+                )));
+            }
+            if declared_length.is_some_and(|n| n > MAX_BODY_BYTES) {
+                return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::bad_request("body", format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Deserialises JSON, naming the failing path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => data_error(&path, &inner.to_string()),
+            _ => ApiError::bad_request("body", format!("malformed JSON: {inner}")),
+        }
+    })
+}
+
+/// Same as [`parse_json`] for an already-parsed value (used by PATCH).
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        data_error(&path, &err.into_inner().to_string())
+    })
+}
+
+/// A 422 naming the field: serde reports a missing field at its parent's
+/// path, so the field's own name is appended.
+fn data_error(path: &str, message: &str) -> ApiError {
+    let message = strip_position(message);
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    let field = match (path, missing) {
+        (".", Some(name)) => name.to_string(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (".", None) => "body".to_string(),
+        (path, None) => path.to_string(),
+    };
+    ApiError::Invalid(crate::model::Invalid(vec![FieldError { field, message }]))
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Parses an id from the path.
+pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::bad_request("id", format!("'{}' is not a valid UUID", crate::model::values::clip(raw))))
+}
+
+/// The version named by `If-Match` (`"3"`, `W/"3"`), or `None` for absent or `*`.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::bad_request("If-Match", format!("'{}' is not an ETag this API issued (e.g. \"3\")", crate::model::values::clip(text))))
+}
+
+/// The `ETag` for a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses `page`/`per_page` from the query string.
+pub fn page_request(page: Option<&str>, per_page: Option<&str>) -> Result<PageRequest, ApiError> {
+    let page = int_param("page", page, 1, 1, PageRequest::MAX_PAGE)?;
+    let per_page = int_param("per_page", per_page, PageRequest::DEFAULT_PER_PAGE, 1, PageRequest::MAX_PER_PAGE)?;
+    Ok(PageRequest { page, per_page })
+}
+
+pub fn int_param(name: &str, raw: Option<&str>, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(name, format!("must be a whole number from {min} to {max}"))),
+        },
+    }
+}
+
+pub fn bool_param(name: &str, raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(name, "must be true or false")),
+    }
+}
+
+pub fn datetime_param(name: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| ApiError::bad_request(name, "must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z")),
+    }
+}
+
+pub fn uuid_param(name: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => Uuid::parse_str(text)
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(name, format!("'{}' is not a valid UUID", crate::model::values::clip(text)))),
+    }
+}
+
+/// Parses an optional enum-valued query parameter.
+pub fn enum_param<T>(name: &str, raw: Option<&str>, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => parse(text).map(Some).map_err(|e| ApiError::bad_request(name, e)),
+    }
+}
+
+/// Query-string errors from actix's own extractor, as problem+json.
+pub fn query_error_handler(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("query", format!("could not read the query string: {err}")).into()
+}

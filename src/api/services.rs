@@ -1,0 +1,209 @@
+//! `/api/v1/services`
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use super::envelope::{Item, List};
+use super::error::{ApiError, Problem};
+use super::extract::{self, if_match, path_id, JsonBody};
+use super::{check_body_id, item_response, merge_patch, patch_object};
+use crate::db::services::{self as repo, ServiceFilter, ServiceSort};
+use crate::model::service::ServiceInput;
+use crate::model::read::Service;
+use crate::model::enums::ServiceStatus;
+use crate::model::Actor;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/services")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/services/{id}")
+            .route(web::get().to(get))
+            .route(web::put().to(replace))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page number, from 1.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    page: Option<String>,
+    /// Records per page (1 to 100, default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
+    /// Include deleted (archived) services.
+    #[param(value_type = Option<bool>)]
+    include_archived: Option<String>,
+    /// Only services changed after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    modified_after: Option<String>,
+    /// `created` (default: stable under inserts), `name` or `updated`.
+    #[param(value_type = Option<String>, pattern = "^(created|name|updated)$")]
+    sort: Option<String>,
+    /// Only services of this organisation.
+    #[param(value_type = Option<uuid::Uuid>)]
+    organisation_id: Option<String>,
+    /// Only services with this status.
+    #[param(value_type = Option<ServiceStatus>)]
+    status: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/services", tag = "services",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of services", body = List<Service>),
+        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = extract::page_request(q.page.as_deref(), q.per_page.as_deref())?;
+    let filter = ServiceFilter {
+        organisation_id: extract::uuid_param("organisation_id", q.organisation_id.as_deref())?,
+        status: extract::enum_param("status", q.status.as_deref(), ServiceStatus::parse)?,
+        include_archived: extract::bool_param("include_archived", q.include_archived.as_deref())?,
+        modified_after: extract::datetime_param("modified_after", q.modified_after.as_deref())?,
+        sort: match q.sort.as_deref().map(str::trim) {
+            None | Some("") | Some("created") => ServiceSort::Created,
+            Some("name") => ServiceSort::Name,
+            Some("updated") => ServiceSort::Updated,
+            Some(_) => return Err(ApiError::bad_request("sort", "must be created, name or updated")),
+        },
+    };
+    let result = state.db(move |c| repo::list(c, &filter, page)).await?;
+    Ok(HttpResponse::Ok().json(List::new(result, req.path(), req.query_string())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/services/{id}", tag = "services",
+    params(("id" = uuid::Uuid, Path, description = "Service id")),
+    responses(
+        (status = 200, description = "The service (also when archived)", body = Item<Service>,
+         headers(("ETag" = String, description = "Current version"))),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    let record = state.db(move |c| repo::get(c, id)).await?;
+    Ok(item_response(StatusCode::OK, &record, record.version, None))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/services", tag = "services",
+    request_body = ServiceInput,
+    responses(
+        (status = 201, description = "Created", body = Item<Service>,
+         headers(("Location" = String, description = "URL of the new service"), ("ETag" = String, description = "Version"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id is already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(state: web::Data<AppState>, body: JsonBody<ServiceInput>) -> Result<HttpResponse, ApiError> {
+    let input = body.0;
+    let id = input.id;
+    let draft = input.validate()?;
+    let stamp = state.stamp(Actor::anonymous());
+    let record = state.db(move |c| repo::create(c, &stamp, id, draft, None)).await?;
+    let location = format!("/api/v1/services/{}", record.id);
+    Ok(item_response(StatusCode::CREATED, &record, record.version, Some(location)))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/services/{id}", tag = "services",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Service id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced; 412 if it is stale"),
+    ),
+    request_body = ServiceInput,
+    responses(
+        (status = 200, description = "Replaced", body = Item<Service>, headers(("ETag" = String, description = "New version"))),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replace(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<ServiceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    let expected = if_match(&req)?;
+    check_body_id(id, body.0.id)?;
+    let draft = body.0.validate()?;
+    let stamp = state.stamp(Actor::anonymous());
+    let record = state.db(move |c| repo::update(c, &stamp, id, expected, draft)).await?;
+    Ok(item_response(StatusCode::OK, &record, record.version, None))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/services/{id}", tag = "services",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Service id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed; 412 if it is stale"),
+    ),
+    request_body(content = Object, description = "RFC 7396 merge patch of an ServiceInput: fields present replace, `null` clears", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated", body = Item<Service>, headers(("ETag" = String, description = "New version"))),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>, body: JsonBody<Value>) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    let expected = if_match(&req)?;
+    patch_object(&body.0)?;
+    let current = state.db(move |c| repo::get(c, id)).await?;
+    let mut merged = serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    merge_patch(&mut merged, &body.0);
+    let input: ServiceInput = extract::from_value(merged)?;
+    check_body_id(id, input.id)?;
+    let draft = input.validate()?;
+    let stamp = state.stamp(Actor::anonymous());
+    let version = expected.or(Some(current.version));
+    let record = state.db(move |c| repo::update(c, &stamp, id, version, draft)).await?;
+    Ok(item_response(StatusCode::OK, &record, record.version, None))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/services/{id}", tag = "services",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Service id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted; 412 if it is stale"),
+    ),
+    responses(
+        (status = 200, description = "Archived (soft delete: still readable by id)", body = Item<Service>),
+        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    let expected = if_match(&req)?;
+    let stamp = state.stamp(Actor::anonymous());
+    let record = state.db(move |c| repo::archive(c, &stamp, id, expected)).await?;
+    Ok(item_response(StatusCode::OK, &record, record.version, None))
+}

@@ -1,0 +1,37 @@
+//! Settings for the server and CLI, from flags or environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::db::DbUrl;
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SIGNPOST_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Database: `postgres://user@host/db` for PostgreSQL, otherwise a SQLite
+    /// file path. Default: `<data-dir>/signpost.db`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory for the SQLite file and the search index.
+    #[arg(long, env = "SIGNPOST_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database connections to keep in the pool.
+    #[arg(long, env = "SIGNPOST_DB_POOL_SIZE", default_value_t = 8)]
+    pub db_pool_size: u32,
+}
+
+impl Settings {
+    pub fn database(&self) -> DbUrl {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => DbUrl::parse(url.trim()),
+            _ => DbUrl::Sqlite(self.data_dir.join("signpost.db")),
+        }
+    }
+}

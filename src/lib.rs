@@ -1,0 +1,11 @@
+//! Signpost: a community resource directory.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod geo;
+pub mod model;
+pub mod startup;
+pub mod state;

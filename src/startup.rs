@@ -1,0 +1,116 @@
+//! Building and running the HTTP server. Tests use the same path with port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use actix_web::HttpMessage;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::api::{self, error::ApiError};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{self, changes::Stamp};
+use crate::geo::PostcodeIndex;
+use crate::model::Actor;
+use crate::state::AppState;
+
+/// Connects, migrates, loads reference data (and the demo directory when
+/// asked and the database is empty): everything a process needs before it
+/// can answer requests.
+pub fn prepare(settings: &Settings, clock: Arc<dyn Clock>, demo: bool) -> anyhow::Result<AppState> {
+    let url = settings.database();
+    let pool = db::connect(&url, settings.db_pool_size)?;
+    let applied = db::migrate(&pool)?;
+    if applied > 0 {
+        tracing::info!(applied, database = %url.redacted(), "applied migrations");
+    }
+    let postcodes = PostcodeIndex::shared()?;
+    let mut conn = pool.get().context("taking a connection to load reference data")?;
+    db::areas::ensure_reference_data(&mut conn)?;
+    let stamp = Stamp {
+        actor: Actor::system("setup"),
+        at: clock.now(),
+    };
+    let terms = db::taxonomy::ensure_shipped(&mut conn, &stamp)?;
+    if terms > 0 {
+        tracing::info!(terms, "loaded the shipped taxonomy");
+    }
+    if demo {
+        match crate::demo::load_if_empty(&mut conn, &postcodes, clock.now())? {
+            Some(counts) => tracing::info!(?counts, "loaded the demo directory"),
+            None => tracing::info!("database already has data; demo not loaded"),
+        }
+    }
+    drop(conn);
+    Ok(AppState { pool, postcodes, clock })
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and builds the server.
+    pub fn build(settings: &Settings, state: AppState) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(actix_web::middleware::from_fn(request_id_header))
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(api::configure)
+                .route("/", web::get().to(root))
+                .default_service(web::to(not_found))
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Application { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+/// Echoes the request id (also in every log line) as `x-request-id`.
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+async fn root() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "name": "Signpost",
+        "api": "/api/v1",
+        "openapi": "/api/v1/openapi.json",
+        "docs": "/docs",
+    }))
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("no such endpoint: {} {}", req.method(), req.path())))
+}
