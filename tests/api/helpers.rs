@@ -1,0 +1,235 @@
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel::RunQueryDsl;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use signpost::clock::SystemClock;
+use signpost::config::Settings;
+use signpost::db::{DbConnection, Pool};
+use signpost::startup::{prepare, Application};
+
+/// Environment variable naming a PostgreSQL server for the backend run.
+pub const POSTGRES_ENV: &str = "SIGNPOST_TEST_POSTGRES_URL";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: Pool,
+    handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+    postgres_db: Option<(String, String)>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `errors[].field` names of a problem response.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    /// Asserts a problem+json reply with this status naming this field.
+    #[track_caller]
+    pub fn expect_problem(self, status: u16, field: &str) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+        assert!(
+            self.error_fields().iter().any(|f| f == field),
+            "expected an error naming {field}; got {}",
+            self.body
+        );
+        self
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(false).await
+}
+
+pub async fn spawn_demo_app() -> TestApp {
+    spawn_with(true).await
+}
+
+async fn spawn_with(demo: bool) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, postgres_db) = match std::env::var(POSTGRES_ENV) {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("signpost_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
+            let mut url = url::Url::parse(&admin_url).expect("postgres url");
+            url.set_path(&name);
+            (url.to_string(), Some((admin_url, name)))
+        }
+        _ => (dir.path().join("test.db").to_string_lossy().into_owned(), None),
+    };
+    let settings = Settings {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        database_url: Some(database_url),
+        data_dir: dir.path().to_path_buf(),
+        db_pool_size: 4,
+    };
+    let state = {
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || prepare(&settings, Arc::new(SystemClock), demo))
+            .await
+            .expect("join")
+            .expect("prepare app")
+    };
+    let pool = state.pool.clone();
+    let app = Application::build(&settings, state).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        pool,
+        handle,
+        _dir: dir,
+        postgres_db,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server and drop the PostgreSQL test database (FORCE ends
+        // the connections the server's pool still holds).
+        let _ = self.handle.stop(false);
+        if let Some((admin_url, name)) = self.postgres_db.take() {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::PUT, path, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::PATCH, path, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Raw request with full control of body bytes and content type.
+    pub async fn raw(&self, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
+        let mut req = self.client.request(method, self.url(path)).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, headers, body }
+    }
+
+    pub async fn create_org(&self, name: &str) -> Value {
+        self.post("/api/v1/organisations", &json!({"name": name})).await.expect(201).body["data"].clone()
+    }
+
+    pub async fn create_location(&self, org_id: &str, postcode: &str) -> Value {
+        self.post(
+            "/api/v1/locations",
+            &json!({"organisation_id": org_id, "name": format!("Hall at {postcode}"), "postcode": postcode}),
+        )
+        .await
+        .expect(201)
+        .body["data"]
+        .clone()
+    }
+
+    pub async fn create_service(&self, body: &Value) -> Value {
+        self.post("/api/v1/services", body).await.expect(201).body["data"].clone()
+    }
+
+    /// Runs SQL-level checks against the app's own database.
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<signpost::db::DbManager> {
+        self.pool.get().expect("db connection")
+    }
+
+    /// `(op)` of each change-log row for an entity, oldest first.
+    pub fn change_ops(&self, entity_type: &str, id: &str) -> Vec<String> {
+        use signpost::db::schema::change_log::dsl as cl;
+        let mut conn = self.conn();
+        cl::change_log
+            .filter(cl::entity_type.eq(entity_type))
+            .filter(cl::entity_id.eq(id))
+            .order(cl::seq.asc())
+            .select(cl::op)
+            .load::<String>(&mut *conn as &mut DbConnection)
+            .expect("change log")
+    }
+
+    /// Audit rows `(action, changes)` for an entity, oldest first.
+    pub fn audit(&self, entity_type: &str, id: &str) -> Vec<(String, Value)> {
+        use signpost::db::changes::{audit_for, EntityType};
+        let entity = match entity_type {
+            "organisation" => EntityType::Organisation,
+            "service" => EntityType::Service,
+            "location" => EntityType::Location,
+            _ => EntityType::TaxonomyTerm,
+        };
+        let mut conn = self.conn();
+        audit_for(&mut conn, entity, id)
+            .expect("audit")
+            .into_iter()
+            .map(|a| (a.action, serde_json::from_str(&a.changes).expect("audit json")))
+            .collect()
+    }
+}
