@@ -43,12 +43,23 @@ struct DemoService {
 type JsonObject = serde_json::Map<String, serde_json::Value>;
 
 /// Turns a fixture object into an API input type, adding `organisation_id`.
-fn input<T: serde::de::DeserializeOwned>(mut fields: JsonObject, org_id: Option<uuid::Uuid>) -> anyhow::Result<T> {
-    let name = fields.get("name").and_then(|n| n.as_str()).unwrap_or("?").to_string();
+fn input<T: serde::de::DeserializeOwned>(
+    mut fields: JsonObject,
+    org_id: Option<uuid::Uuid>,
+) -> anyhow::Result<T> {
+    let name = fields
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("?")
+        .to_string();
     if let Some(org) = org_id {
-        fields.insert("organisation_id".into(), serde_json::Value::String(org.to_string()));
+        fields.insert(
+            "organisation_id".into(),
+            serde_json::Value::String(org.to_string()),
+        );
     }
-    serde_json::from_value(serde_json::Value::Object(fields)).with_context(|| format!("reading demo record '{name}'"))
+    serde_json::from_value(serde_json::Value::Object(fields))
+        .with_context(|| format!("reading demo record '{name}'"))
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -59,17 +70,33 @@ pub struct DemoCounts {
 }
 
 /// Loads the demo directory unless the database already holds organisations.
-pub fn load_if_empty(conn: &mut DbConnection, postcodes: &PostcodeIndex, now: DateTime<Utc>) -> anyhow::Result<Option<DemoCounts>> {
+pub fn load_if_empty(
+    conn: &mut DbConnection,
+    postcodes: &PostcodeIndex,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<DemoCounts>> {
     let filter = organisations::OrganisationFilter::default();
-    let existing = organisations::list(conn, &filter, crate::db::paging::PageRequest { page: 1, per_page: 1 })?;
+    let existing = organisations::list(
+        conn,
+        &filter,
+        crate::db::paging::PageRequest {
+            page: 1,
+            per_page: 1,
+        },
+    )?;
     if existing.total > 0 {
         return Ok(None);
     }
     load(conn, postcodes, now).map(Some)
 }
 
-fn load(conn: &mut DbConnection, postcodes: &PostcodeIndex, now: DateTime<Utc>) -> anyhow::Result<DemoCounts> {
-    let directory: Directory = serde_json::from_str(DIRECTORY_JSON).context("reading fixtures/demo/directory.json")?;
+fn load(
+    conn: &mut DbConnection,
+    postcodes: &PostcodeIndex,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DemoCounts> {
+    let directory: Directory =
+        serde_json::from_str(DIRECTORY_JSON).context("reading fixtures/demo/directory.json")?;
     let stamp = Stamp {
         actor: Actor::system("demo"),
         at: now,
@@ -78,7 +105,9 @@ fn load(conn: &mut DbConnection, postcodes: &PostcodeIndex, now: DateTime<Utc>) 
     for demo in directory.organisations {
         let org: OrganisationInput = input(demo.organisation, None)?;
         let org_id = org.id.context("every demo organisation needs an id")?;
-        let draft = org.validate().map_err(|e| anyhow::anyhow!("demo organisation {org_id}: {e:?}"))?;
+        let draft = org
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo organisation {org_id}: {e:?}"))?;
         organisations::create(conn, &stamp, Some(org_id), draft)?;
         counts.organisations += 1;
 
@@ -95,8 +124,11 @@ fn load(conn: &mut DbConnection, postcodes: &PostcodeIndex, now: DateTime<Utc>) 
         for demo_service in demo.services {
             let service: ServiceInput = input(demo_service.service, Some(org_id))?;
             let (id, name) = (service.id, service.name.clone());
-            let draft = service.validate().map_err(|e| anyhow::anyhow!("demo service {name}: {e:?}"))?;
-            if let Err(e) = services::create(conn, &stamp, id, draft, demo_service.last_verified_at) {
+            let draft = service
+                .validate()
+                .map_err(|e| anyhow::anyhow!("demo service {name}: {e:?}"))?;
+            if let Err(e) = services::create(conn, &stamp, id, draft, demo_service.last_verified_at)
+            {
                 bail!("demo service {name}: {e:?}");
             }
             counts.services += 1;

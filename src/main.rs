@@ -10,7 +10,11 @@ use signpost::startup::{prepare, Application};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "signpost", version, about = "Community resource directory service")]
+#[command(
+    name = "signpost",
+    version,
+    about = "Community resource directory service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +41,9 @@ enum Command {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {
@@ -63,7 +69,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { settings, demo } => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async move {
                 let state = tokio::task::spawn_blocking({
                     let settings = settings.clone();

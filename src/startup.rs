@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::HttpMessage;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use actix_web::HttpMessage;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api::{self, error::ApiError};
@@ -29,7 +29,9 @@ pub fn prepare(settings: &Settings, clock: Arc<dyn Clock>, demo: bool) -> anyhow
         tracing::info!(applied, database = %url.redacted(), "applied migrations");
     }
     let postcodes = PostcodeIndex::shared()?;
-    let mut conn = pool.get().context("taking a connection to load reference data")?;
+    let mut conn = pool
+        .get()
+        .context("taking a connection to load reference data")?;
     db::areas::ensure_reference_data(&mut conn)?;
     let stamp = Stamp {
         actor: Actor::system("setup"),
@@ -46,7 +48,11 @@ pub fn prepare(settings: &Settings, clock: Arc<dyn Clock>, demo: bool) -> anyhow
         }
     }
     drop(conn);
-    Ok(AppState { pool, postcodes, clock })
+    Ok(AppState {
+        pool,
+        postcodes,
+        clock,
+    })
 }
 
 pub struct Application {
@@ -57,7 +63,8 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server.
     pub fn build(settings: &Settings, state: AppState) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
@@ -97,7 +104,8 @@ async fn request_id_header(
     let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
     let mut res = next.call(req).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
 }
@@ -112,5 +120,9 @@ async fn root() -> HttpResponse {
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("no such endpoint: {} {}", req.method(), req.path())))
+    Err(ApiError::NotFound(format!(
+        "no such endpoint: {} {}",
+        req.method(),
+        req.path()
+    )))
 }

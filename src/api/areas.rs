@@ -32,7 +32,10 @@ pub struct AreaQuery {
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(state: web::Data<AppState>, query: web::Query<AreaQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<AreaQuery>,
+) -> Result<HttpResponse, ApiError> {
     let area_type = extract::enum_param("area_type", query.area_type.as_deref(), AreaType::parse)?;
     let all = state.db(move |c| areas::list(c, area_type)).await?;
     Ok(HttpResponse::Ok().json(Item::new(all)))

@@ -37,7 +37,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn page() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(PAGE)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(PAGE)
 }
 
 fn asset(content_type: &str, body: &'static [u8]) -> HttpResponse {

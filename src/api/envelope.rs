@@ -79,7 +79,9 @@ impl<T> List<T> {
                 .filter(|(k, _)| k != "page")
                 .collect();
             pairs.push(("page".into(), n.to_string()));
-            let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
             format!("{path}?{encoded}")
         };
         List {

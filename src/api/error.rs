@@ -31,7 +31,10 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    BadRequest { field: Option<String>, detail: String },
+    BadRequest {
+        field: Option<String>,
+        detail: String,
+    },
     #[error("invalid request")]
     Invalid(Invalid),
     #[error("{0}")]
@@ -107,7 +110,10 @@ impl ApiError {
                 }],
             ),
             // Internal details go to the log, not to the client.
-            ApiError::Internal(_) => ("Something went wrong on our side; it has been logged.".into(), vec![]),
+            ApiError::Internal(_) => (
+                "Something went wrong on our side; it has been logged.".into(),
+                vec![],
+            ),
             other => (other.to_string(), vec![]),
         };
         Problem {
@@ -162,7 +168,10 @@ impl From<RepoError> for ApiError {
             RepoError::Database(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 info,
-            )) => ApiError::Conflict(format!("a record with the same key already exists ({})", info.message())),
+            )) => ApiError::Conflict(format!(
+                "a record with the same key already exists ({})",
+                info.message()
+            )),
             RepoError::Database(e) => ApiError::Internal(e.to_string()),
         }
     }

@@ -40,21 +40,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            let essence = content_type.split(';').next().unwrap_or("").trim().to_string();
+            let essence = content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             if essence != "application/json" && !essence.ends_with("+json") {
                 return Err(ApiError::UnsupportedMediaType(format!(
                     "send the body as application/json (got '{}')",
-                    if essence.is_empty() { "no content type" } else { essence.as_str() }
+                    if essence.is_empty() {
+                        "no content type"
+                    } else {
+                        essence.as_str()
+                    }
                 )));
             }
             if declared_length.is_some_and(|n| n > MAX_BODY_BYTES) {
-                return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+                return Err(ApiError::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                });
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request("body", format!("could not read the body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request("body", format!("could not read the body: {e}"))
+                })?;
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+                    return Err(ApiError::PayloadTooLarge {
+                        limit: MAX_BODY_BYTES,
+                    });
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -109,7 +124,12 @@ fn strip_position(message: &str) -> String {
 
 /// Parses an id from the path.
 pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::bad_request("id", format!("'{}' is not a valid UUID", crate::model::values::clip(raw))))
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::bad_request(
+            "id",
+            format!("'{}' is not a valid UUID", crate::model::values::clip(raw)),
+        )
+    })
 }
 
 /// The version named by `If-Match` (`"3"`, `W/"3"`), or `None` for absent or `*`.
@@ -125,7 +145,15 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         .trim_matches('"')
         .parse::<i64>()
         .map(Some)
-        .map_err(|_| ApiError::bad_request("If-Match", format!("'{}' is not an ETag this API issued (e.g. \"3\")", crate::model::values::clip(text))))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "If-Match",
+                format!(
+                    "'{}' is not an ETag this API issued (e.g. \"3\")",
+                    crate::model::values::clip(text)
+                ),
+            )
+        })
 }
 
 /// The `ETag` for a version.
@@ -136,16 +164,31 @@ pub fn etag(version: i64) -> String {
 /// Parses `page`/`per_page` from the query string.
 pub fn page_request(page: Option<&str>, per_page: Option<&str>) -> Result<PageRequest, ApiError> {
     let page = int_param("page", page, 1, 1, PageRequest::MAX_PAGE)?;
-    let per_page = int_param("per_page", per_page, PageRequest::DEFAULT_PER_PAGE, 1, PageRequest::MAX_PER_PAGE)?;
+    let per_page = int_param(
+        "per_page",
+        per_page,
+        PageRequest::DEFAULT_PER_PAGE,
+        1,
+        PageRequest::MAX_PER_PAGE,
+    )?;
     Ok(PageRequest { page, per_page })
 }
 
-pub fn int_param(name: &str, raw: Option<&str>, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+pub fn int_param(
+    name: &str,
+    raw: Option<&str>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(default),
         Some(text) => match text.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request(name, format!("must be a whole number from {min} to {max}"))),
+            _ => Err(ApiError::bad_request(
+                name,
+                format!("must be a whole number from {min} to {max}"),
+            )),
         },
     }
 }
@@ -163,28 +206,45 @@ pub fn datetime_param(name: &str, raw: Option<&str>) -> Result<Option<DateTime<U
         None => Ok(None),
         Some(text) => DateTime::parse_from_rfc3339(text)
             .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|_| ApiError::bad_request(name, "must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z")),
+            .map_err(|_| {
+                ApiError::bad_request(
+                    name,
+                    "must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z",
+                )
+            }),
     }
 }
 
 pub fn uuid_param(name: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(text) => Uuid::parse_str(text)
-            .map(Some)
-            .map_err(|_| ApiError::bad_request(name, format!("'{}' is not a valid UUID", crate::model::values::clip(text)))),
+        Some(text) => Uuid::parse_str(text).map(Some).map_err(|_| {
+            ApiError::bad_request(
+                name,
+                format!("'{}' is not a valid UUID", crate::model::values::clip(text)),
+            )
+        }),
     }
 }
 
 /// Parses an optional enum-valued query parameter.
-pub fn enum_param<T>(name: &str, raw: Option<&str>, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, ApiError> {
+pub fn enum_param<T>(
+    name: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, ApiError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(text) => parse(text).map(Some).map_err(|e| ApiError::bad_request(name, e)),
+        Some(text) => parse(text)
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(name, e)),
     }
 }
 
 /// Query-string errors from actix's own extractor, as problem+json.
-pub fn query_error_handler(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     ApiError::bad_request("query", format!("could not read the query string: {err}")).into()
 }

@@ -11,9 +11,9 @@ use super::error::{ApiError, Problem};
 use super::extract::{self, if_match, path_id, JsonBody};
 use super::{check_body_id, item_response, merge_patch, patch_object};
 use crate::db::locations::{self as repo, LocationFilter};
+use crate::geo::Postcode;
 use crate::model::location::LocationInput;
 use crate::model::read::Location;
-use crate::geo::Postcode;
 use crate::model::Actor;
 use crate::state::AppState;
 
@@ -66,17 +66,37 @@ pub struct ListQuery {
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let page = extract::page_request(q.page.as_deref(), q.per_page.as_deref())?;
-    if q.sort.as_deref().is_some_and(|s| !s.trim().is_empty() && s.trim() != "created") {
-        return Err(ApiError::bad_request("sort", "locations are listed in creation order only (sort=created)"));
+    if q.sort
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty() && s.trim() != "created")
+    {
+        return Err(ApiError::bad_request(
+            "sort",
+            "locations are listed in creation order only (sort=created)",
+        ));
     }
     let filter = LocationFilter {
         organisation_id: extract::uuid_param("organisation_id", q.organisation_id.as_deref())?,
-        postcode: match q.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        postcode: match q
+            .postcode
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             None => None,
-            Some(raw) => Some(Postcode::parse(raw).map_err(|e| ApiError::bad_request("postcode", e))?.as_str().to_string()),
+            Some(raw) => Some(
+                Postcode::parse(raw)
+                    .map_err(|e| ApiError::bad_request("postcode", e))?
+                    .as_str()
+                    .to_string(),
+            ),
         },
         include_archived: extract::bool_param("include_archived", q.include_archived.as_deref())?,
         modified_after: extract::datetime_param("modified_after", q.modified_after.as_deref())?,
@@ -95,7 +115,10 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Quer
         (status = 404, description = "No such location", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let record = state.db(move |c| repo::get(c, id)).await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
@@ -114,14 +137,24 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<Ht
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn create(state: web::Data<AppState>, body: JsonBody<LocationInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    body: JsonBody<LocationInput>,
+) -> Result<HttpResponse, ApiError> {
     let input = body.0;
     let id = input.id;
     let draft = input.validate(&state.postcodes)?;
     let stamp = state.stamp(Actor::anonymous());
-    let record = state.db(move |c| repo::create(c, &stamp, id, draft)).await?;
+    let record = state
+        .db(move |c| repo::create(c, &stamp, id, draft))
+        .await?;
     let location = format!("/api/v1/locations/{}", record.id);
-    Ok(item_response(StatusCode::CREATED, &record, record.version, Some(location)))
+    Ok(item_response(
+        StatusCode::CREATED,
+        &record,
+        record.version,
+        Some(location),
+    ))
 }
 
 #[utoipa::path(
@@ -152,7 +185,9 @@ pub async fn replace(
     check_body_id(id, body.0.id)?;
     let draft = body.0.validate(&state.postcodes)?;
     let stamp = state.stamp(Actor::anonymous());
-    let record = state.db(move |c| repo::update(c, &stamp, id, expected, draft)).await?;
+    let record = state
+        .db(move |c| repo::update(c, &stamp, id, expected, draft))
+        .await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
 }
 
@@ -172,19 +207,27 @@ pub async fn replace(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn patch(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>, body: JsonBody<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn patch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let expected = if_match(&req)?;
     patch_object(&body.0)?;
     let current = state.db(move |c| repo::get(c, id)).await?;
-    let mut merged = serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut merged =
+        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
     merge_patch(&mut merged, &body.0);
     let input: LocationInput = extract::from_value(merged)?;
     check_body_id(id, input.id)?;
     let draft = input.validate(&state.postcodes)?;
     let stamp = state.stamp(Actor::anonymous());
     let version = expected.or(Some(current.version));
-    let record = state.db(move |c| repo::update(c, &stamp, id, version, draft)).await?;
+    let record = state
+        .db(move |c| repo::update(c, &stamp, id, version, draft))
+        .await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
 }
 
@@ -201,10 +244,16 @@ pub async fn patch(state: web::Data<AppState>, req: HttpRequest, id: web::Path<S
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn delete(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let expected = if_match(&req)?;
     let stamp = state.stamp(Actor::anonymous());
-    let record = state.db(move |c| repo::archive(c, &stamp, id, expected)).await?;
+    let record = state
+        .db(move |c| repo::archive(c, &stamp, id, expected))
+        .await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
 }

@@ -35,7 +35,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A single-record response with its `ETag` (and `Location` for a create).
-pub fn item_response<T: Serialize>(status: StatusCode, data: T, version: i64, location: Option<String>) -> HttpResponse {
+pub fn item_response<T: Serialize>(
+    status: StatusCode,
+    data: T,
+    version: i64,
+    location: Option<String>,
+) -> HttpResponse {
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::ETAG, extract::etag(version)));
     if let Some(location) = location {
@@ -72,14 +77,20 @@ pub fn patch_object(patch: &Value) -> Result<(), ApiError> {
     if patch.is_object() {
         Ok(())
     } else {
-        Err(ApiError::bad_request("body", "a PATCH body must be a JSON object (RFC 7396 merge patch)"))
+        Err(ApiError::bad_request(
+            "body",
+            "a PATCH body must be a JSON object (RFC 7396 merge patch)",
+        ))
     }
 }
 
 /// A body `id` must agree with the path.
 pub fn check_body_id(path: uuid::Uuid, body: Option<uuid::Uuid>) -> Result<(), ApiError> {
     match body {
-        Some(id) if id != path => Err(ApiError::Invalid(crate::model::Invalid::one("id", "must match the id in the path"))),
+        Some(id) if id != path => Err(ApiError::Invalid(crate::model::Invalid::one(
+            "id",
+            "must match the id in the path",
+        ))),
         _ => Ok(()),
     }
 }
@@ -93,6 +104,9 @@ mod tests {
     fn merge_patch_follows_rfc_7396() {
         let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}, "keep": 1});
         merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}, "new": [1]}));
-        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}, "keep": 1, "new": [1]}));
+        assert_eq!(
+            doc,
+            json!({"a": "z", "c": {"d": "e"}, "keep": 1, "new": [1]})
+        );
     }
 }

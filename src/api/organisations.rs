@@ -59,7 +59,11 @@ pub struct ListQuery {
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let page = extract::page_request(q.page.as_deref(), q.per_page.as_deref())?;
     let filter = OrganisationFilter {
@@ -69,7 +73,12 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Quer
             None | Some("") | Some("created") => OrganisationSort::Created,
             Some("name") => OrganisationSort::Name,
             Some("updated") => OrganisationSort::Updated,
-            Some(_) => return Err(ApiError::bad_request("sort", "must be created, name or updated")),
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "sort",
+                    "must be created, name or updated",
+                ))
+            }
         },
     };
     let result = state.db(move |c| repo::list(c, &filter, page)).await?;
@@ -86,7 +95,10 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Quer
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let org = state.db(move |c| repo::get(c, id)).await?;
     Ok(item_response(StatusCode::OK, &org, org.version, None))
@@ -105,14 +117,24 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<Ht
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn create(state: web::Data<AppState>, body: JsonBody<OrganisationInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    body: JsonBody<OrganisationInput>,
+) -> Result<HttpResponse, ApiError> {
     let input = body.0;
     let id = input.id;
     let draft = input.validate()?;
     let stamp = state.stamp(Actor::anonymous());
-    let org = state.db(move |c| repo::create(c, &stamp, id, draft)).await?;
+    let org = state
+        .db(move |c| repo::create(c, &stamp, id, draft))
+        .await?;
     let location = format!("/api/v1/organisations/{}", org.id);
-    Ok(item_response(StatusCode::CREATED, &org, org.version, Some(location)))
+    Ok(item_response(
+        StatusCode::CREATED,
+        &org,
+        org.version,
+        Some(location),
+    ))
 }
 
 #[utoipa::path(
@@ -143,7 +165,9 @@ pub async fn replace(
     check_body_id(id, body.0.id)?;
     let draft = body.0.validate()?;
     let stamp = state.stamp(Actor::anonymous());
-    let org = state.db(move |c| repo::update(c, &stamp, id, expected, draft)).await?;
+    let org = state
+        .db(move |c| repo::update(c, &stamp, id, expected, draft))
+        .await?;
     Ok(item_response(StatusCode::OK, &org, org.version, None))
 }
 
@@ -163,19 +187,27 @@ pub async fn replace(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn patch(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>, body: JsonBody<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn patch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let expected = if_match(&req)?;
     patch_object(&body.0)?;
     let current = state.db(move |c| repo::get(c, id)).await?;
-    let mut merged = serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut merged =
+        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
     merge_patch(&mut merged, &body.0);
     let input: OrganisationInput = extract::from_value(merged)?;
     check_body_id(id, input.id)?;
     let draft = input.validate()?;
     let stamp = state.stamp(Actor::anonymous());
     let version = expected.or(Some(current.version));
-    let org = state.db(move |c| repo::update(c, &stamp, id, version, draft)).await?;
+    let org = state
+        .db(move |c| repo::update(c, &stamp, id, version, draft))
+        .await?;
     Ok(item_response(StatusCode::OK, &org, org.version, None))
 }
 
@@ -192,10 +224,16 @@ pub async fn patch(state: web::Data<AppState>, req: HttpRequest, id: web::Path<S
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn delete(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let expected = if_match(&req)?;
     let stamp = state.stamp(Actor::anonymous());
-    let org = state.db(move |c| repo::archive(c, &stamp, id, expected)).await?;
+    let org = state
+        .db(move |c| repo::archive(c, &stamp, id, expected))
+        .await?;
     Ok(item_response(StatusCode::OK, &org, org.version, None))
 }

@@ -11,9 +11,9 @@ use super::error::{ApiError, Problem};
 use super::extract::{self, if_match, path_id, JsonBody};
 use super::{check_body_id, item_response, merge_patch, patch_object};
 use crate::db::taxonomy::{self as repo, TermFilter};
-use crate::model::taxonomy::TermInput;
-use crate::model::read::Term;
 use crate::model::enums::TaxonomyKind;
+use crate::model::read::Term;
+use crate::model::taxonomy::TermInput;
 use crate::model::Actor;
 use crate::state::AppState;
 
@@ -69,23 +69,43 @@ pub struct ListQuery {
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let page = extract::page_request(q.page.as_deref(), q.per_page.as_deref())?;
-    if q.sort.as_deref().is_some_and(|s| !s.trim().is_empty() && s.trim() != "name") {
-        return Err(ApiError::bad_request("sort", "terms are listed by taxonomy then name only (sort=name)"));
+    if q.sort
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty() && s.trim() != "name")
+    {
+        return Err(ApiError::bad_request(
+            "sort",
+            "terms are listed by taxonomy then name only (sort=name)",
+        ));
     }
     if q.modified_after.is_some() {
-        return Err(ApiError::bad_request("modified_after", "is not supported for taxonomy terms"));
+        return Err(ApiError::bad_request(
+            "modified_after",
+            "is not supported for taxonomy terms",
+        ));
     }
     let parent_id = extract::uuid_param("parent_id", q.parent_id.as_deref())?;
     let top_only = extract::bool_param("top_only", q.top_only.as_deref())?;
     if top_only && parent_id.is_some() {
-        return Err(ApiError::bad_request("top_only", "cannot be combined with parent_id"));
+        return Err(ApiError::bad_request(
+            "top_only",
+            "cannot be combined with parent_id",
+        ));
     }
     let filter = TermFilter {
         taxonomy: extract::enum_param("taxonomy", q.taxonomy.as_deref(), TaxonomyKind::parse)?,
-        parent: if top_only { Some(None) } else { parent_id.map(Some) },
+        parent: if top_only {
+            Some(None)
+        } else {
+            parent_id.map(Some)
+        },
         include_archived: extract::bool_param("include_archived", q.include_archived.as_deref())?,
     };
     let result = state.db(move |c| repo::list(c, &filter, page)).await?;
@@ -102,7 +122,10 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, query: web::Quer
         (status = 404, description = "No such taxonomy term", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let record = state.db(move |c| repo::get(c, id)).await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
@@ -121,14 +144,24 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<Ht
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn create(state: web::Data<AppState>, body: JsonBody<TermInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    body: JsonBody<TermInput>,
+) -> Result<HttpResponse, ApiError> {
     let input = body.0;
     let id = input.id;
     let draft = input.validate()?;
     let stamp = state.stamp(Actor::anonymous());
-    let record = state.db(move |c| repo::create(c, &stamp, id, draft)).await?;
+    let record = state
+        .db(move |c| repo::create(c, &stamp, id, draft))
+        .await?;
     let location = format!("/api/v1/taxonomy/{}", record.id);
-    Ok(item_response(StatusCode::CREATED, &record, record.version, Some(location)))
+    Ok(item_response(
+        StatusCode::CREATED,
+        &record,
+        record.version,
+        Some(location),
+    ))
 }
 
 #[utoipa::path(
@@ -159,7 +192,9 @@ pub async fn replace(
     check_body_id(id, body.0.id)?;
     let draft = body.0.validate()?;
     let stamp = state.stamp(Actor::anonymous());
-    let record = state.db(move |c| repo::update(c, &stamp, id, expected, draft)).await?;
+    let record = state
+        .db(move |c| repo::update(c, &stamp, id, expected, draft))
+        .await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
 }
 
@@ -179,19 +214,27 @@ pub async fn replace(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn patch(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>, body: JsonBody<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn patch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let expected = if_match(&req)?;
     patch_object(&body.0)?;
     let current = state.db(move |c| repo::get(c, id)).await?;
-    let mut merged = serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut merged =
+        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
     merge_patch(&mut merged, &body.0);
     let input: TermInput = extract::from_value(merged)?;
     check_body_id(id, input.id)?;
     let draft = input.validate()?;
     let stamp = state.stamp(Actor::anonymous());
     let version = expected.or(Some(current.version));
-    let record = state.db(move |c| repo::update(c, &stamp, id, version, draft)).await?;
+    let record = state
+        .db(move |c| repo::update(c, &stamp, id, version, draft))
+        .await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
 }
 
@@ -208,10 +251,16 @@ pub async fn patch(state: web::Data<AppState>, req: HttpRequest, id: web::Path<S
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn delete(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let expected = if_match(&req)?;
     let stamp = state.stamp(Actor::anonymous());
-    let record = state.db(move |c| repo::archive(c, &stamp, id, expected)).await?;
+    let record = state
+        .db(move |c| repo::archive(c, &stamp, id, expected))
+        .await?;
     Ok(item_response(StatusCode::OK, &record, record.version, None))
 }

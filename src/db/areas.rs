@@ -29,7 +29,9 @@ pub fn to_read(row: AreaRow) -> ServiceArea {
 
 /// Inserts any shipped area that is missing (run at start-up; idempotent).
 pub fn ensure_reference_data(conn: &mut DbConnection) -> anyhow::Result<usize> {
-    let existing: Vec<String> = service_areas::table.select(service_areas::code).load(conn)?;
+    let existing: Vec<String> = service_areas::table
+        .select(service_areas::code)
+        .load(conn)?;
     let mut added = 0;
     for row in csv::Reader::from_reader(AREAS_CSV.as_bytes()).deserialize::<AreaCsv>() {
         let row = row?;

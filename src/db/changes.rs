@@ -140,7 +140,11 @@ pub struct AuditEntry {
 }
 
 /// Audit rows for one entity, oldest first.
-pub fn audit_for(conn: &mut DbConnection, entity: EntityType, id: &str) -> RepoResult<Vec<AuditEntry>> {
+pub fn audit_for(
+    conn: &mut DbConnection,
+    entity: EntityType,
+    id: &str,
+) -> RepoResult<Vec<AuditEntry>> {
     Ok(audit_log::table
         .filter(audit_log::entity_type.eq(entity.as_str()))
         .filter(audit_log::entity_id.eq(id))
@@ -168,7 +172,11 @@ pub struct Change {
 }
 
 /// Change-log rows after `after_seq`, in order.
-pub fn changes_after(conn: &mut DbConnection, after_seq: i64, limit: i64) -> RepoResult<Vec<Change>> {
+pub fn changes_after(
+    conn: &mut DbConnection,
+    after_seq: i64,
+    limit: i64,
+) -> RepoResult<Vec<Change>> {
     Ok(change_log::table
         .filter(change_log::seq.gt(after_seq))
         .order(change_log::seq.asc())
@@ -202,6 +210,9 @@ mod tests {
     #[test]
     fn create_diff_has_every_field() {
         let d = diff(None, &json!({"name": "A", "version": 1}));
-        assert_eq!(Value::Object(d), json!({"name": {"before": null, "after": "A"}}));
+        assert_eq!(
+            Value::Object(d),
+            json!({"name": {"before": null, "after": "A"}})
+        );
     }
 }

@@ -35,9 +35,13 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Location>
         .load(conn)?;
     let mut features: HashMap<String, Vec<_>> = HashMap::new();
     for (location_id, term) in super::taxonomy::for_locations(conn, ids)? {
-        features.entry(location_id).or_default().push(super::taxonomy::to_ref(&term));
+        features
+            .entry(location_id)
+            .or_default()
+            .push(super::taxonomy::to_ref(&term));
     }
-    let mut by_id: HashMap<String, LocationRow> = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let mut by_id: HashMap<String, LocationRow> =
+        rows.into_iter().map(|r| (r.id.clone(), r)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| by_id.remove(id))
@@ -77,24 +81,55 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> RepoResult<Location> {
         .ok_or_else(|| RepoError::not_found(ENTITY, id))
 }
 
-pub fn create(conn: &mut DbConnection, stamp: &Stamp, id: Option<Uuid>, draft: LocationDraft) -> RepoResult<Location> {
+pub fn create(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Option<Uuid>,
+    draft: LocationDraft,
+) -> RepoResult<Location> {
     let id = id.unwrap_or_else(Uuid::now_v7);
     super::write_transaction(conn, |c| {
-        if locations::table.find(id.to_string()).count().get_result::<i64>(c)? > 0 {
+        if locations::table
+            .find(id.to_string())
+            .count()
+            .get_result::<i64>(c)?
+            > 0
+        {
             return Err(RepoError::Conflict(format!("location {id} already exists")));
         }
         check_organisation(c, draft.organisation_id)?;
-        let features = super::taxonomy::resolve_slugs(c, TaxonomyKind::Accessibility, "accessibility", &draft.accessibility)?;
+        let features = super::taxonomy::resolve_slugs(
+            c,
+            TaxonomyKind::Accessibility,
+            "accessibility",
+            &draft.accessibility,
+        )?;
         let row = row_from(id, &draft, naive(stamp.at), stamp, 1);
-        diesel::insert_into(locations::table).values(&row).execute(c)?;
+        diesel::insert_into(locations::table)
+            .values(&row)
+            .execute(c)?;
         write_features(c, id, &features)?;
         let created = get(c, id)?;
-        record(c, stamp, EntityType::Location, &id.to_string(), Op::Create, None, &created)?;
+        record(
+            c,
+            stamp,
+            EntityType::Location,
+            &id.to_string(),
+            Op::Create,
+            None,
+            &created,
+        )?;
         Ok(created)
     })
 }
 
-pub fn update(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>, draft: LocationDraft) -> RepoResult<Location> {
+pub fn update(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Uuid,
+    expected_version: Option<i64>,
+    draft: LocationDraft,
+) -> RepoResult<Location> {
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
@@ -108,25 +143,59 @@ pub fn update(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version
             }
             check_organisation(c, draft.organisation_id)?;
         }
-        let features = super::taxonomy::resolve_slugs(c, TaxonomyKind::Accessibility, "accessibility", &draft.accessibility)?;
-        let mut row = row_from(id, &draft, naive(before.created_at), stamp, before.version + 1);
+        let features = super::taxonomy::resolve_slugs(
+            c,
+            TaxonomyKind::Accessibility,
+            "accessibility",
+            &draft.accessibility,
+        )?;
+        let mut row = row_from(
+            id,
+            &draft,
+            naive(before.created_at),
+            stamp,
+            before.version + 1,
+        );
         row.archived_at = before.archived_at.map(naive);
         let unchanged_features = features.iter().map(|f| f.slug.as_str()).collect::<Vec<_>>()
-            == before.accessibility.iter().map(|f| f.slug.as_str()).collect::<Vec<_>>();
+            == before
+                .accessibility
+                .iter()
+                .map(|f| f.slug.as_str())
+                .collect::<Vec<_>>();
         if unchanged_features && same_row(&before, &row) {
             return Ok(before);
         }
-        diesel::update(locations::table.find(id.to_string())).set(&row).execute(c)?;
-        diesel::delete(location_accessibility::table.filter(location_accessibility::location_id.eq(id.to_string()))).execute(c)?;
+        diesel::update(locations::table.find(id.to_string()))
+            .set(&row)
+            .execute(c)?;
+        diesel::delete(
+            location_accessibility::table
+                .filter(location_accessibility::location_id.eq(id.to_string())),
+        )
+        .execute(c)?;
         write_features(c, id, &features)?;
         let after = get(c, id)?;
-        record(c, stamp, EntityType::Location, &id.to_string(), Op::Update, Some(&before), &after)?;
+        record(
+            c,
+            stamp,
+            EntityType::Location,
+            &id.to_string(),
+            Op::Update,
+            Some(&before),
+            &after,
+        )?;
         Ok(after)
     })
 }
 
 /// Soft delete. Refused while a live service runs there.
-pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>) -> RepoResult<Location> {
+pub fn archive(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> RepoResult<Location> {
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
@@ -147,12 +216,24 @@ pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_versio
             ))
             .execute(c)?;
         let after = get(c, id)?;
-        record(c, stamp, EntityType::Location, &id.to_string(), Op::Archive, Some(&before), &after)?;
+        record(
+            c,
+            stamp,
+            EntityType::Location,
+            &id.to_string(),
+            Op::Archive,
+            Some(&before),
+            &after,
+        )?;
         Ok(after)
     })
 }
 
-pub fn list(conn: &mut DbConnection, filter: &LocationFilter, page: PageRequest) -> RepoResult<Page<Location>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &LocationFilter,
+    page: PageRequest,
+) -> RepoResult<Page<Location>> {
     let query = || {
         let mut q = locations::table.into_boxed();
         if let Some(org) = filter.organisation_id {
@@ -177,7 +258,11 @@ pub fn list(conn: &mut DbConnection, filter: &LocationFilter, page: PageRequest)
         .select(locations::id)
         .load(conn)?;
     let items = load(conn, &ids)?;
-    Ok(Page { items, total, request: page })
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
 }
 
 fn linked_services(c: &mut DbConnection, id: Uuid) -> RepoResult<i64> {
@@ -193,11 +278,18 @@ fn check_organisation(c: &mut DbConnection, org: Uuid) -> RepoResult<()> {
     if super::organisations::exists(c, org)? {
         Ok(())
     } else {
-        Err(RepoError::invalid("organisation_id", format!("organisation {org} does not exist")))
+        Err(RepoError::invalid(
+            "organisation_id",
+            format!("organisation {org} does not exist"),
+        ))
     }
 }
 
-fn write_features(c: &mut DbConnection, id: Uuid, features: &[super::rows::TermRow]) -> RepoResult<()> {
+fn write_features(
+    c: &mut DbConnection,
+    id: Uuid,
+    features: &[super::rows::TermRow],
+) -> RepoResult<()> {
     for f in features {
         diesel::insert_into(location_accessibility::table)
             .values((
@@ -209,7 +301,13 @@ fn write_features(c: &mut DbConnection, id: Uuid, features: &[super::rows::TermR
     Ok(())
 }
 
-fn row_from(id: Uuid, d: &LocationDraft, created_at: chrono::NaiveDateTime, stamp: &Stamp, version: i64) -> LocationRow {
+fn row_from(
+    id: Uuid,
+    d: &LocationDraft,
+    created_at: chrono::NaiveDateTime,
+    stamp: &Stamp,
+    version: i64,
+) -> LocationRow {
     LocationRow {
         id: id.to_string(),
         organisation_id: d.organisation_id.to_string(),

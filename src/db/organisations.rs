@@ -46,7 +46,13 @@ fn to_read(row: OrganisationRow) -> Organisation {
     }
 }
 
-fn row_from(id: Uuid, draft: OrganisationDraft, created_at: chrono::NaiveDateTime, stamp: &Stamp, version: i64) -> OrganisationRow {
+fn row_from(
+    id: Uuid,
+    draft: OrganisationDraft,
+    created_at: chrono::NaiveDateTime,
+    stamp: &Stamp,
+    version: i64,
+) -> OrganisationRow {
     OrganisationRow {
         id: id.to_string(),
         name: draft.name.into_inner(),
@@ -73,16 +79,33 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> RepoResult<Organisation> {
         .ok_or_else(|| RepoError::not_found(ENTITY, id))
 }
 
-pub fn create(conn: &mut DbConnection, stamp: &Stamp, id: Option<Uuid>, draft: OrganisationDraft) -> RepoResult<Organisation> {
+pub fn create(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Option<Uuid>,
+    draft: OrganisationDraft,
+) -> RepoResult<Organisation> {
     let id = id.unwrap_or_else(Uuid::now_v7);
     super::write_transaction(conn, |c| {
         if exists(c, id)? {
-            return Err(RepoError::Conflict(format!("organisation {id} already exists")));
+            return Err(RepoError::Conflict(format!(
+                "organisation {id} already exists"
+            )));
         }
         let row = row_from(id, draft, naive(stamp.at), stamp, 1);
-        diesel::insert_into(organisations::table).values(&row).execute(c)?;
+        diesel::insert_into(organisations::table)
+            .values(&row)
+            .execute(c)?;
         let created = to_read(row);
-        record(c, stamp, EntityType::Organisation, &created.id.to_string(), Op::Create, None, &created)?;
+        record(
+            c,
+            stamp,
+            EntityType::Organisation,
+            &created.id.to_string(),
+            Op::Create,
+            None,
+            &created,
+        )?;
         Ok(created)
     })
 }
@@ -98,20 +121,41 @@ pub fn update(
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
-        let mut row = row_from(id, draft, naive(before.created_at), stamp, before.version + 1);
+        let mut row = row_from(
+            id,
+            draft,
+            naive(before.created_at),
+            stamp,
+            before.version + 1,
+        );
         row.archived_at = before.archived_at.map(naive);
         let candidate = to_read(row.clone());
         if same_content(&before, &candidate) {
             return Ok(before);
         }
-        diesel::update(organisations::table.find(id.to_string())).set(&row).execute(c)?;
-        record(c, stamp, EntityType::Organisation, &id.to_string(), Op::Update, Some(&before), &candidate)?;
+        diesel::update(organisations::table.find(id.to_string()))
+            .set(&row)
+            .execute(c)?;
+        record(
+            c,
+            stamp,
+            EntityType::Organisation,
+            &id.to_string(),
+            Op::Update,
+            Some(&before),
+            &candidate,
+        )?;
         Ok(candidate)
     })
 }
 
 /// Soft delete. Refused while the organisation still has live services.
-pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>) -> RepoResult<Organisation> {
+pub fn archive(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> RepoResult<Organisation> {
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
@@ -136,12 +180,24 @@ pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_versio
             ))
             .execute(c)?;
         let after = get(c, id)?;
-        record(c, stamp, EntityType::Organisation, &id.to_string(), Op::Archive, Some(&before), &after)?;
+        record(
+            c,
+            stamp,
+            EntityType::Organisation,
+            &id.to_string(),
+            Op::Archive,
+            Some(&before),
+            &after,
+        )?;
         Ok(after)
     })
 }
 
-pub fn list(conn: &mut DbConnection, filter: &OrganisationFilter, page: PageRequest) -> RepoResult<Page<Organisation>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &OrganisationFilter,
+    page: PageRequest,
+) -> RepoResult<Page<Organisation>> {
     let query = || {
         let mut q = organisations::table.into_boxed();
         if !filter.include_archived {
@@ -154,9 +210,15 @@ pub fn list(conn: &mut DbConnection, filter: &OrganisationFilter, page: PageRequ
     };
     let total: i64 = query().count().get_result(conn)?;
     let ordered = match filter.sort {
-        OrganisationSort::Created => query().order((organisations::created_at.asc(), organisations::id.asc())),
-        OrganisationSort::Name => query().order((organisations::name.asc(), organisations::id.asc())),
-        OrganisationSort::Updated => query().order((organisations::updated_at.asc(), organisations::id.asc())),
+        OrganisationSort::Created => {
+            query().order((organisations::created_at.asc(), organisations::id.asc()))
+        }
+        OrganisationSort::Name => {
+            query().order((organisations::name.asc(), organisations::id.asc()))
+        }
+        OrganisationSort::Updated => {
+            query().order((organisations::updated_at.asc(), organisations::id.asc()))
+        }
     };
     let items = ordered
         .limit(page.per_page)
@@ -166,7 +228,11 @@ pub fn list(conn: &mut DbConnection, filter: &OrganisationFilter, page: PageRequ
         .into_iter()
         .map(to_read)
         .collect();
-    Ok(Page { items, total, request: page })
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
 }
 
 pub fn exists(conn: &mut DbConnection, id: Uuid) -> RepoResult<bool> {

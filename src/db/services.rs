@@ -11,8 +11,8 @@ use super::changes::{record, EntityType, Op, Stamp};
 use super::paging::{Page, PageRequest};
 use super::rows::{naive, utc, OrganisationRow, PhoneRow, ScheduleRow, ServiceRow};
 use super::schema::{
-    locations, organisations, schedules, service_at_locations, service_phones, service_service_areas,
-    service_terms, services,
+    locations, organisations, schedules, service_at_locations, service_phones,
+    service_service_areas, service_terms, services,
 };
 use super::{DbConnection, RepoError, RepoResult};
 use crate::model::enums::{self, DeliveryMethod, ServiceStatus, TaxonomyKind};
@@ -67,7 +67,10 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
     let mut phones: HashMap<String, Vec<Phone>> = HashMap::new();
     let phone_rows: Vec<PhoneRow> = service_phones::table
         .filter(service_phones::service_id.eq_any(ids))
-        .order((service_phones::service_id.asc(), service_phones::position.asc()))
+        .order((
+            service_phones::service_id.asc(),
+            service_phones::position.asc(),
+        ))
         .select(PhoneRow::as_select())
         .load(conn)?;
     for p in phone_rows {
@@ -85,7 +88,10 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         } else {
             &mut categories
         };
-        target.entry(service_id).or_default().push(super::taxonomy::to_ref(&term));
+        target
+            .entry(service_id)
+            .or_default()
+            .push(super::taxonomy::to_ref(&term));
     }
 
     let mut areas: HashMap<String, Vec<_>> = HashMap::new();
@@ -93,17 +99,26 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .inner_join(super::schema::service_areas::table)
         .filter(service_service_areas::service_id.eq_any(ids))
         .order(service_service_areas::area_code.asc())
-        .select((service_service_areas::service_id, super::rows::AreaRow::as_select()))
+        .select((
+            service_service_areas::service_id,
+            super::rows::AreaRow::as_select(),
+        ))
         .load(conn)?;
     for (service_id, area) in area_rows {
-        areas.entry(service_id).or_default().push(super::areas::to_read(area));
+        areas
+            .entry(service_id)
+            .or_default()
+            .push(super::areas::to_read(area));
     }
 
     let links: Vec<(String, String)> = service_at_locations::table
         .inner_join(locations::table)
         .filter(service_at_locations::service_id.eq_any(ids))
         .order((locations::name.asc(), locations::id.asc()))
-        .select((service_at_locations::service_id, service_at_locations::location_id))
+        .select((
+            service_at_locations::service_id,
+            service_at_locations::location_id,
+        ))
         .load(conn)?;
     let mut location_ids: Vec<String> = links.iter().map(|(_, l)| l.clone()).collect();
     location_ids.sort();
@@ -114,8 +129,14 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .collect();
     let mut service_locations: HashMap<String, Vec<_>> = HashMap::new();
     for (service_id, location_id) in links {
-        if let Some(l) = Uuid::parse_str(&location_id).ok().and_then(|id| loaded.get(&id)) {
-            service_locations.entry(service_id).or_default().push(l.clone());
+        if let Some(l) = Uuid::parse_str(&location_id)
+            .ok()
+            .and_then(|id| loaded.get(&id))
+        {
+            service_locations
+                .entry(service_id)
+                .or_default()
+                .push(l.clone());
         }
     }
 
@@ -126,20 +147,29 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .select(ScheduleRow::as_select())
         .load(conn)?;
     for s in schedule_rows {
-        schedule_map.entry(s.service_id.clone()).or_default().push(Schedule {
-            id: Uuid::parse_str(&s.id).unwrap_or_default(),
-            freq: s.freq,
-            byday: s.byday.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect(),
-            opens_at: s.opens_at,
-            closes_at: s.closes_at,
-            valid_from: s.valid_from,
-            valid_to: s.valid_to,
-            description: s.description,
-            location_id: s.location_id.and_then(|l| Uuid::parse_str(&l).ok()),
-        });
+        schedule_map
+            .entry(s.service_id.clone())
+            .or_default()
+            .push(Schedule {
+                id: Uuid::parse_str(&s.id).unwrap_or_default(),
+                freq: s.freq,
+                byday: s
+                    .byday
+                    .split(',')
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                opens_at: s.opens_at,
+                closes_at: s.closes_at,
+                valid_from: s.valid_from,
+                valid_to: s.valid_to,
+                description: s.description,
+                location_id: s.location_id.and_then(|l| Uuid::parse_str(&l).ok()),
+            });
     }
 
-    let mut by_id: HashMap<String, ServiceRow> = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let mut by_id: HashMap<String, ServiceRow> =
+        rows.into_iter().map(|r| (r.id.clone(), r)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| by_id.remove(id))
@@ -168,7 +198,12 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
                 referral_url: row.referral_url,
                 free: row.free,
                 fees_text: row.fees_text,
-                languages: row.languages.split(',').filter(|l| !l.is_empty()).map(str::to_string).collect(),
+                languages: row
+                    .languages
+                    .split(',')
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect(),
                 categories: categories.remove(&id).unwrap_or_default(),
                 community_groups: groups.remove(&id).unwrap_or_default(),
                 eligibility: Eligibility {
@@ -203,27 +238,59 @@ pub fn create(
 ) -> RepoResult<Service> {
     let id = id.unwrap_or_else(Uuid::now_v7);
     super::write_transaction(conn, |c| {
-        if services::table.find(id.to_string()).count().get_result::<i64>(c)? > 0 {
+        if services::table
+            .find(id.to_string())
+            .count()
+            .get_result::<i64>(c)?
+            > 0
+        {
             return Err(RepoError::Conflict(format!("service {id} already exists")));
         }
         let (verified_at, verified_by) = if draft.verified {
             (Some(stamp.at), Some(stamp.actor.as_str().to_string()))
         } else {
-            (assured_at, assured_at.map(|_| stamp.actor.as_str().to_string()))
+            (
+                assured_at,
+                assured_at.map(|_| stamp.actor.as_str().to_string()),
+            )
         };
-        let row = row_from(id, &draft, naive(stamp.at), stamp, 1, verified_at, verified_by);
+        let row = row_from(
+            id,
+            &draft,
+            naive(stamp.at),
+            stamp,
+            1,
+            verified_at,
+            verified_by,
+        );
         let children = check_references(c, id, &draft)?;
-        diesel::insert_into(services::table).values(&row).execute(c)?;
+        diesel::insert_into(services::table)
+            .values(&row)
+            .execute(c)?;
         write_children(c, id, &draft, &children)?;
         let created = get(c, id)?;
-        record(c, stamp, EntityType::Service, &id.to_string(), Op::Create, None, &created)?;
+        record(
+            c,
+            stamp,
+            EntityType::Service,
+            &id.to_string(),
+            Op::Create,
+            None,
+            &created,
+        )?;
         Ok(created)
     })
 }
 
 /// Replaces the whole service. `last_verified_at` only moves when the draft
 /// says the writer verified the listing.
-pub fn update(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>, draft: ServiceDraft) -> RepoResult<Service> {
+pub fn update(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Uuid,
+    expected_version: Option<i64>,
+    draft: ServiceDraft,
+) -> RepoResult<Service> {
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
@@ -235,20 +302,43 @@ pub fn update(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version
         } else {
             (before.last_verified_at, before.verified_by.clone())
         };
-        let mut row = row_from(id, &draft, naive(before.created_at), stamp, before.version + 1, verified_at, verified_by);
+        let mut row = row_from(
+            id,
+            &draft,
+            naive(before.created_at),
+            stamp,
+            before.version + 1,
+            verified_at,
+            verified_by,
+        );
         row.archived_at = before.archived_at.map(naive);
         let children = check_references(c, id, &draft)?;
-        diesel::update(services::table.find(id.to_string())).set(&row).execute(c)?;
+        diesel::update(services::table.find(id.to_string()))
+            .set(&row)
+            .execute(c)?;
         delete_children(c, id)?;
         write_children(c, id, &draft, &children)?;
         let after = get(c, id)?;
-        record(c, stamp, EntityType::Service, &id.to_string(), Op::Update, Some(&before), &after)?;
+        record(
+            c,
+            stamp,
+            EntityType::Service,
+            &id.to_string(),
+            Op::Update,
+            Some(&before),
+            &after,
+        )?;
         Ok(after)
     })
 }
 
 /// Soft delete: the service leaves lists but stays readable by id.
-pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>) -> RepoResult<Service> {
+pub fn archive(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> RepoResult<Service> {
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
@@ -263,12 +353,24 @@ pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_versio
             ))
             .execute(c)?;
         let after = get(c, id)?;
-        record(c, stamp, EntityType::Service, &id.to_string(), Op::Archive, Some(&before), &after)?;
+        record(
+            c,
+            stamp,
+            EntityType::Service,
+            &id.to_string(),
+            Op::Archive,
+            Some(&before),
+            &after,
+        )?;
         Ok(after)
     })
 }
 
-pub fn list(conn: &mut DbConnection, filter: &ServiceFilter, page: PageRequest) -> RepoResult<Page<Service>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ServiceFilter,
+    page: PageRequest,
+) -> RepoResult<Page<Service>> {
     let query = || {
         let mut q = services::table.into_boxed();
         if let Some(org) = filter.organisation_id {
@@ -297,7 +399,11 @@ pub fn list(conn: &mut DbConnection, filter: &ServiceFilter, page: PageRequest) 
         .select(services::id)
         .load(conn)?;
     let items = load(conn, &ids)?;
-    Ok(Page { items, total, request: page })
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
 }
 
 /// Resolved references, ready to link.
@@ -308,7 +414,8 @@ struct Children {
 /// Checks everything the draft points at, reporting each problem by field.
 fn check_references(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft) -> RepoResult<Children> {
     let mut errors = Vec::new();
-    let mut push = |field: String, message: String| errors.push(crate::model::FieldError { field, message });
+    let mut push =
+        |field: String, message: String| errors.push(crate::model::FieldError { field, message });
 
     let org: Option<OrganisationRow> = organisations::table
         .find(draft.organisation_id.to_string())
@@ -316,17 +423,25 @@ fn check_references(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft) -> Rep
         .first(c)
         .optional()?;
     match org {
-        None => push("organisation_id".into(), format!("organisation {} does not exist", draft.organisation_id)),
-        Some(o) if o.archived_at.is_some() => {
-            push("organisation_id".into(), format!("organisation {} is deleted", draft.organisation_id))
-        }
+        None => push(
+            "organisation_id".into(),
+            format!("organisation {} does not exist", draft.organisation_id),
+        ),
+        Some(o) if o.archived_at.is_some() => push(
+            "organisation_id".into(),
+            format!("organisation {} is deleted", draft.organisation_id),
+        ),
         Some(_) => {}
     }
 
     let mut term_ids = Vec::new();
     for (kind, field, slugs) in [
         (TaxonomyKind::Category, "categories", &draft.categories),
-        (TaxonomyKind::CommunityGroup, "community_groups", &draft.community_groups),
+        (
+            TaxonomyKind::CommunityGroup,
+            "community_groups",
+            &draft.community_groups,
+        ),
     ] {
         match super::taxonomy::resolve_slugs(c, kind, field, slugs) {
             Ok(rows) => term_ids.extend(rows.into_iter().map(|r| r.id)),
@@ -342,30 +457,50 @@ fn check_references(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft) -> Rep
     let known = super::areas::find(c, &draft.service_areas)?;
     for (i, code) in draft.service_areas.iter().enumerate() {
         if !known.iter().any(|a| &a.code == code) {
-            push(format!("service_areas[{i}]"), format!("'{code}' is not a known service area code (see /api/v1/service-areas)"));
+            push(
+                format!("service_areas[{i}]"),
+                format!("'{code}' is not a known service area code (see /api/v1/service-areas)"),
+            );
         }
     }
 
     let ids: Vec<String> = draft.location_ids.iter().map(Uuid::to_string).collect();
     let found: Vec<(String, String, Option<chrono::NaiveDateTime>)> = locations::table
         .filter(locations::id.eq_any(&ids))
-        .select((locations::id, locations::organisation_id, locations::archived_at))
+        .select((
+            locations::id,
+            locations::organisation_id,
+            locations::archived_at,
+        ))
         .load(c)?;
     for (i, loc) in ids.iter().enumerate() {
         match found.iter().find(|(id, _, _)| id == loc) {
-            None => push(format!("location_ids[{i}]"), format!("location {loc} does not exist")),
-            Some((_, org, _)) if *org != draft.organisation_id.to_string() => {
-                push(format!("location_ids[{i}]"), format!("location {loc} belongs to another organisation"))
-            }
-            Some((_, _, Some(_))) => push(format!("location_ids[{i}]"), format!("location {loc} is deleted")),
+            None => push(
+                format!("location_ids[{i}]"),
+                format!("location {loc} does not exist"),
+            ),
+            Some((_, org, _)) if *org != draft.organisation_id.to_string() => push(
+                format!("location_ids[{i}]"),
+                format!("location {loc} belongs to another organisation"),
+            ),
+            Some((_, _, Some(_))) => push(
+                format!("location_ids[{i}]"),
+                format!("location {loc} is deleted"),
+            ),
             Some(_) => {}
         }
     }
 
     if let Some(replacement) = draft.replaced_by {
-        let n: i64 = services::table.find(replacement.to_string()).count().get_result(c)?;
+        let n: i64 = services::table
+            .find(replacement.to_string())
+            .count()
+            .get_result(c)?;
         if n == 0 || replacement == id {
-            push("replaced_by".into(), format!("service {replacement} does not exist"));
+            push(
+                "replaced_by".into(),
+                format!("service {replacement} does not exist"),
+            );
         }
     }
 
@@ -380,13 +515,20 @@ fn delete_children(c: &mut DbConnection, id: Uuid) -> RepoResult<()> {
     let sid = id.to_string();
     diesel::delete(service_phones::table.filter(service_phones::service_id.eq(&sid))).execute(c)?;
     diesel::delete(service_terms::table.filter(service_terms::service_id.eq(&sid))).execute(c)?;
-    diesel::delete(service_service_areas::table.filter(service_service_areas::service_id.eq(&sid))).execute(c)?;
+    diesel::delete(service_service_areas::table.filter(service_service_areas::service_id.eq(&sid)))
+        .execute(c)?;
     diesel::delete(schedules::table.filter(schedules::service_id.eq(&sid))).execute(c)?;
-    diesel::delete(service_at_locations::table.filter(service_at_locations::service_id.eq(&sid))).execute(c)?;
+    diesel::delete(service_at_locations::table.filter(service_at_locations::service_id.eq(&sid)))
+        .execute(c)?;
     Ok(())
 }
 
-fn write_children(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft, children: &Children) -> RepoResult<()> {
+fn write_children(
+    c: &mut DbConnection,
+    id: Uuid,
+    draft: &ServiceDraft,
+    children: &Children,
+) -> RepoResult<()> {
     let sid = id.to_string();
     let phones: Vec<PhoneRow> = draft
         .phones
@@ -402,16 +544,24 @@ fn write_children(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft, children
         .collect();
     // One statement per row: MultiConnection cannot express batch inserts.
     for phone in &phones {
-        diesel::insert_into(service_phones::table).values(phone).execute(c)?;
+        diesel::insert_into(service_phones::table)
+            .values(phone)
+            .execute(c)?;
     }
     for term_id in &children.term_ids {
         diesel::insert_into(service_terms::table)
-            .values((service_terms::service_id.eq(&sid), service_terms::term_id.eq(term_id)))
+            .values((
+                service_terms::service_id.eq(&sid),
+                service_terms::term_id.eq(term_id),
+            ))
             .execute(c)?;
     }
     for code in &draft.service_areas {
         diesel::insert_into(service_service_areas::table)
-            .values((service_service_areas::service_id.eq(&sid), service_service_areas::area_code.eq(code)))
+            .values((
+                service_service_areas::service_id.eq(&sid),
+                service_service_areas::area_code.eq(code),
+            ))
             .execute(c)?;
     }
     for location in &draft.location_ids {
@@ -443,7 +593,9 @@ fn write_children(c: &mut DbConnection, id: Uuid, draft: &ServiceDraft, children
         })
         .collect();
     for schedule in &schedule_rows {
-        diesel::insert_into(schedules::table).values(schedule).execute(c)?;
+        diesel::insert_into(schedules::table)
+            .values(schedule)
+            .execute(c)?;
     }
     Ok(())
 }

@@ -58,45 +58,99 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> RepoResult<Term> {
         .ok_or_else(|| RepoError::not_found(ENTITY, id))
 }
 
-pub fn create(conn: &mut DbConnection, stamp: &Stamp, id: Option<Uuid>, draft: TermDraft) -> RepoResult<Term> {
+pub fn create(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Option<Uuid>,
+    draft: TermDraft,
+) -> RepoResult<Term> {
     let id = id.unwrap_or_else(Uuid::now_v7);
     super::write_transaction(conn, |c| {
-        if taxonomy_terms::table.find(id.to_string()).count().get_result::<i64>(c)? > 0 {
-            return Err(RepoError::Conflict(format!("taxonomy term {id} already exists")));
+        if taxonomy_terms::table
+            .find(id.to_string())
+            .count()
+            .get_result::<i64>(c)?
+            > 0
+        {
+            return Err(RepoError::Conflict(format!(
+                "taxonomy term {id} already exists"
+            )));
         }
         check_slug_free(c, draft.taxonomy, &draft.slug, None)?;
         check_parent(c, id, &draft)?;
         let row = row_from(id, draft, naive(stamp.at), stamp, 1);
-        diesel::insert_into(taxonomy_terms::table).values(&row).execute(c)?;
+        diesel::insert_into(taxonomy_terms::table)
+            .values(&row)
+            .execute(c)?;
         let created = to_read(row);
-        record(c, stamp, EntityType::TaxonomyTerm, &id.to_string(), Op::Create, None, &created)?;
+        record(
+            c,
+            stamp,
+            EntityType::TaxonomyTerm,
+            &id.to_string(),
+            Op::Create,
+            None,
+            &created,
+        )?;
         Ok(created)
     })
 }
 
-pub fn update(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>, draft: TermDraft) -> RepoResult<Term> {
+pub fn update(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Uuid,
+    expected_version: Option<i64>,
+    draft: TermDraft,
+) -> RepoResult<Term> {
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
         if draft.taxonomy != before.taxonomy {
-            return Err(RepoError::invalid("taxonomy", "cannot be changed; create a new term instead"));
+            return Err(RepoError::invalid(
+                "taxonomy",
+                "cannot be changed; create a new term instead",
+            ));
         }
         check_slug_free(c, draft.taxonomy, &draft.slug, Some(id))?;
         check_parent(c, id, &draft)?;
-        let mut row = row_from(id, draft, naive(before.created_at), stamp, before.version + 1);
+        let mut row = row_from(
+            id,
+            draft,
+            naive(before.created_at),
+            stamp,
+            before.version + 1,
+        );
         row.archived_at = before.archived_at.map(naive);
         let candidate = to_read(row.clone());
-        if serde_json::to_value(candidate.to_input()).ok() == serde_json::to_value(before.to_input()).ok() {
+        if serde_json::to_value(candidate.to_input()).ok()
+            == serde_json::to_value(before.to_input()).ok()
+        {
             return Ok(before);
         }
-        diesel::update(taxonomy_terms::table.find(id.to_string())).set(&row).execute(c)?;
-        record(c, stamp, EntityType::TaxonomyTerm, &id.to_string(), Op::Update, Some(&before), &candidate)?;
+        diesel::update(taxonomy_terms::table.find(id.to_string()))
+            .set(&row)
+            .execute(c)?;
+        record(
+            c,
+            stamp,
+            EntityType::TaxonomyTerm,
+            &id.to_string(),
+            Op::Update,
+            Some(&before),
+            &candidate,
+        )?;
         Ok(candidate)
     })
 }
 
 /// Soft delete. Refused while live child terms exist.
-pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_version: Option<i64>) -> RepoResult<Term> {
+pub fn archive(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> RepoResult<Term> {
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
@@ -121,12 +175,24 @@ pub fn archive(conn: &mut DbConnection, stamp: &Stamp, id: Uuid, expected_versio
             ))
             .execute(c)?;
         let after = get(c, id)?;
-        record(c, stamp, EntityType::TaxonomyTerm, &id.to_string(), Op::Archive, Some(&before), &after)?;
+        record(
+            c,
+            stamp,
+            EntityType::TaxonomyTerm,
+            &id.to_string(),
+            Op::Archive,
+            Some(&before),
+            &after,
+        )?;
         Ok(after)
     })
 }
 
-pub fn list(conn: &mut DbConnection, filter: &TermFilter, page: PageRequest) -> RepoResult<Page<Term>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &TermFilter,
+    page: PageRequest,
+) -> RepoResult<Page<Term>> {
     let query = || {
         let mut q = taxonomy_terms::table.into_boxed();
         if let Some(t) = filter.taxonomy {
@@ -144,7 +210,11 @@ pub fn list(conn: &mut DbConnection, filter: &TermFilter, page: PageRequest) -> 
     };
     let total: i64 = query().count().get_result(conn)?;
     let items = query()
-        .order((taxonomy_terms::taxonomy.asc(), taxonomy_terms::name.asc(), taxonomy_terms::id.asc()))
+        .order((
+            taxonomy_terms::taxonomy.asc(),
+            taxonomy_terms::name.asc(),
+            taxonomy_terms::id.asc(),
+        ))
         .limit(page.per_page)
         .offset(page.offset())
         .select(TermRow::as_select())
@@ -152,12 +222,21 @@ pub fn list(conn: &mut DbConnection, filter: &TermFilter, page: PageRequest) -> 
         .into_iter()
         .map(to_read)
         .collect();
-    Ok(Page { items, total, request: page })
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
 }
 
 /// Resolves slugs of one taxonomy to live term rows, reporting unknown ones
 /// against `field[i]`.
-pub fn resolve_slugs(conn: &mut DbConnection, taxonomy: TaxonomyKind, field: &str, slugs: &[Slug]) -> RepoResult<Vec<TermRow>> {
+pub fn resolve_slugs(
+    conn: &mut DbConnection,
+    taxonomy: TaxonomyKind,
+    field: &str,
+    slugs: &[Slug],
+) -> RepoResult<Vec<TermRow>> {
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
@@ -175,7 +254,10 @@ pub fn resolve_slugs(conn: &mut DbConnection, taxonomy: TaxonomyKind, field: &st
             Some(r) => ordered.push(r.clone()),
             None => errors.push(crate::model::FieldError {
                 field: format!("{field}[{i}]"),
-                message: format!("'{slug}' is not a known {} slug", taxonomy.as_str().replace('_', " ")),
+                message: format!(
+                    "'{slug}' is not a known {} slug",
+                    taxonomy.as_str().replace('_', " ")
+                ),
             }),
         }
     }
@@ -187,7 +269,10 @@ pub fn resolve_slugs(conn: &mut DbConnection, taxonomy: TaxonomyKind, field: &st
 }
 
 /// Term rows linked to services, keyed by service id.
-pub fn for_services(conn: &mut DbConnection, service_ids: &[String]) -> RepoResult<Vec<(String, TermRow)>> {
+pub fn for_services(
+    conn: &mut DbConnection,
+    service_ids: &[String],
+) -> RepoResult<Vec<(String, TermRow)>> {
     Ok(service_terms::table
         .inner_join(taxonomy_terms::table)
         .filter(service_terms::service_id.eq_any(service_ids))
@@ -197,7 +282,10 @@ pub fn for_services(conn: &mut DbConnection, service_ids: &[String]) -> RepoResu
 }
 
 /// Accessibility term rows linked to locations, keyed by location id.
-pub fn for_locations(conn: &mut DbConnection, location_ids: &[String]) -> RepoResult<Vec<(String, TermRow)>> {
+pub fn for_locations(
+    conn: &mut DbConnection,
+    location_ids: &[String],
+) -> RepoResult<Vec<(String, TermRow)>> {
     Ok(location_accessibility::table
         .inner_join(taxonomy_terms::table)
         .filter(location_accessibility::location_id.eq_any(location_ids))
@@ -206,7 +294,13 @@ pub fn for_locations(conn: &mut DbConnection, location_ids: &[String]) -> RepoRe
         .load(conn)?)
 }
 
-fn row_from(id: Uuid, draft: TermDraft, created_at: chrono::NaiveDateTime, stamp: &Stamp, version: i64) -> TermRow {
+fn row_from(
+    id: Uuid,
+    draft: TermDraft,
+    created_at: chrono::NaiveDateTime,
+    stamp: &Stamp,
+    version: i64,
+) -> TermRow {
     TermRow {
         id: id.to_string(),
         taxonomy: draft.taxonomy.as_str().to_string(),
@@ -221,7 +315,12 @@ fn row_from(id: Uuid, draft: TermDraft, created_at: chrono::NaiveDateTime, stamp
     }
 }
 
-fn check_slug_free(c: &mut DbConnection, taxonomy: TaxonomyKind, slug: &Slug, except: Option<Uuid>) -> RepoResult<()> {
+fn check_slug_free(
+    c: &mut DbConnection,
+    taxonomy: TaxonomyKind,
+    slug: &Slug,
+    except: Option<Uuid>,
+) -> RepoResult<()> {
     let holder: Option<String> = taxonomy_terms::table
         .filter(taxonomy_terms::taxonomy.eq(taxonomy.as_str()))
         .filter(taxonomy_terms::slug.eq(slug.as_str()))
@@ -229,11 +328,13 @@ fn check_slug_free(c: &mut DbConnection, taxonomy: TaxonomyKind, slug: &Slug, ex
         .first(c)
         .optional()?;
     match holder {
-        Some(h) if Some(h.as_str()) != except.map(|e| e.to_string()).as_deref() => Err(RepoError::Conflict(format!(
-            "the {} slug '{}' is already used by term {h}",
-            taxonomy.as_str(),
-            slug.as_str()
-        ))),
+        Some(h) if Some(h.as_str()) != except.map(|e| e.to_string()).as_deref() => {
+            Err(RepoError::Conflict(format!(
+                "the {} slug '{}' is already used by term {h}",
+                taxonomy.as_str(),
+                slug.as_str()
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -248,25 +349,37 @@ fn check_parent(c: &mut DbConnection, id: Uuid, draft: &TermDraft) -> RepoResult
     let mut depth = 0;
     while let Some(current) = cursor {
         if current == id {
-            return Err(RepoError::invalid("parent_id", "would make the term its own ancestor"));
+            return Err(RepoError::invalid(
+                "parent_id",
+                "would make the term its own ancestor",
+            ));
         }
         let parent = match get(c, current) {
             Ok(p) => p,
             Err(RepoError::NotFound { .. }) => {
-                return Err(RepoError::invalid("parent_id", format!("taxonomy term {current} does not exist")))
+                return Err(RepoError::invalid(
+                    "parent_id",
+                    format!("taxonomy term {current} does not exist"),
+                ))
             }
             Err(e) => return Err(e),
         };
         if depth == 0 && (parent.taxonomy != draft.taxonomy || parent.archived_at.is_some()) {
             return Err(RepoError::invalid(
                 "parent_id",
-                format!("must be a live term of the {} taxonomy", draft.taxonomy.as_str()),
+                format!(
+                    "must be a live term of the {} taxonomy",
+                    draft.taxonomy.as_str()
+                ),
             ));
         }
         cursor = parent.parent_id;
         depth += 1;
         if depth > 32 {
-            return Err(RepoError::invalid("parent_id", "taxonomy is nested too deeply"));
+            return Err(RepoError::invalid(
+                "parent_id",
+                "taxonomy is nested too deeply",
+            ));
         }
     }
     Ok(())
@@ -284,9 +397,18 @@ struct TermCsv {
 
 /// The shipped vocabularies, embedded so a fresh install has them.
 pub const SHIPPED: [(TaxonomyKind, &str); 3] = [
-    (TaxonomyKind::Category, include_str!("../../fixtures/taxonomy/categories.csv")),
-    (TaxonomyKind::CommunityGroup, include_str!("../../fixtures/taxonomy/community_groups.csv")),
-    (TaxonomyKind::Accessibility, include_str!("../../fixtures/taxonomy/accessibility_features.csv")),
+    (
+        TaxonomyKind::Category,
+        include_str!("../../fixtures/taxonomy/categories.csv"),
+    ),
+    (
+        TaxonomyKind::CommunityGroup,
+        include_str!("../../fixtures/taxonomy/community_groups.csv"),
+    ),
+    (
+        TaxonomyKind::Accessibility,
+        include_str!("../../fixtures/taxonomy/accessibility_features.csv"),
+    ),
 ];
 
 /// Loads the shipped vocabularies into an empty taxonomy (first start-up).
@@ -316,7 +438,8 @@ pub fn ensure_shipped(conn: &mut DbConnection, stamp: &Stamp) -> anyhow::Result<
             let draft = input
                 .validate()
                 .map_err(|e| anyhow::anyhow!("shipped taxonomy term is invalid: {e:?}"))?;
-            create(conn, stamp, id, draft).map_err(|e| anyhow::anyhow!("loading shipped taxonomy: {e}"))?;
+            create(conn, stamp, id, draft)
+                .map_err(|e| anyhow::anyhow!("loading shipped taxonomy: {e}"))?;
             added += 1;
         }
     }
@@ -326,5 +449,8 @@ pub fn ensure_shipped(conn: &mut DbConnection, stamp: &Stamp) -> anyhow::Result<
 /// Stable id of a shipped term: UUIDv5 of `taxonomy:slug`.
 pub fn shipped_term_id(taxonomy: TaxonomyKind, slug: &str) -> Uuid {
     const NAMESPACE: Uuid = Uuid::from_u128(0x5d1f_6a3e_2c4b_4f7e_9a10_5369_676e_706f);
-    Uuid::new_v5(&NAMESPACE, format!("{}:{slug}", taxonomy.as_str()).as_bytes())
+    Uuid::new_v5(
+        &NAMESPACE,
+        format!("{}:{slug}", taxonomy.as_str()).as_bytes(),
+    )
 }

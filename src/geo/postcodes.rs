@@ -13,7 +13,8 @@ use crate::model::values::clip;
 
 static FULL_POSTCODES_GZ: &[u8] =
     include_bytes!("../../fixtures/postcodes/scotland_postcodes_codepoint_2020-08.csv.gz");
-static SECTORS_CSV: &[u8] = include_bytes!("../../fixtures/postcodes/scotland_postcode_sectors.csv");
+static SECTORS_CSV: &[u8] =
+    include_bytes!("../../fixtures/postcodes/scotland_postcode_sectors.csv");
 static DISTRICTS_CSV: &[u8] =
     include_bytes!("../../fixtures/postcodes/scotland_postcode_districts.csv");
 static UK_OUTCODES_CSV: &[u8] = include_bytes!("../../fixtures/postcodes/uk_outcodes_gibbs.csv");
@@ -30,7 +31,12 @@ impl Postcode {
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
             .to_ascii_uppercase();
-        let invalid = || format!("'{}' is not a valid UK postcode (e.g. G31 2ER)", clip(raw.trim()));
+        let invalid = || {
+            format!(
+                "'{}' is not a valid UK postcode (e.g. G31 2ER)",
+                clip(raw.trim())
+            )
+        };
         if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
             return Err(invalid());
         }
@@ -126,7 +132,8 @@ impl PostcodeIndex {
     pub fn load_embedded() -> anyhow::Result<Self> {
         let mut gz = flate2::read::GzDecoder::new(FULL_POSTCODES_GZ);
         let mut text = Vec::new();
-        gz.read_to_end(&mut text).context("decompressing the postcode file")?;
+        gz.read_to_end(&mut text)
+            .context("decompressing the postcode file")?;
 
         let mut codes: Vec<String> = Vec::new();
         let mut intern = |code: &str| -> u16 {
@@ -169,12 +176,14 @@ impl PostcodeIndex {
 
     /// Exact lookup of a full postcode.
     pub fn lookup(&self, postcode: &Postcode) -> Option<PostcodePlace> {
-        self.full.get(&compact(postcode.as_str())).map(|r| PostcodePlace {
-            latitude: r.latitude,
-            longitude: r.longitude,
-            council_area_code: Some(self.codes[r.council as usize].clone()),
-            health_board_code: Some(self.codes[r.health_board as usize].clone()),
-        })
+        self.full
+            .get(&compact(postcode.as_str()))
+            .map(|r| PostcodePlace {
+                latitude: r.latitude,
+                longitude: r.longitude,
+                council_area_code: Some(self.codes[r.council as usize].clone()),
+                health_board_code: Some(self.codes[r.health_board as usize].clone()),
+            })
     }
 
     /// Centroid of a sector such as `G31 2`.
@@ -191,7 +200,11 @@ impl PostcodeIndex {
     pub fn shared() -> anyhow::Result<Arc<PostcodeIndex>> {
         static SHARED: OnceLock<Result<Arc<PostcodeIndex>, String>> = OnceLock::new();
         SHARED
-            .get_or_init(|| PostcodeIndex::load_embedded().map(Arc::new).map_err(|e| format!("{e:#}")))
+            .get_or_init(|| {
+                PostcodeIndex::load_embedded()
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e:#}"))
+            })
             .clone()
             .map_err(anyhow::Error::msg)
     }
@@ -241,7 +254,9 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for raw in ["", "G31", "G31 2", "123 456", "GGGG 2ER", "G31 2E1", "G31-2ER", "Ġ31 2ER"] {
+        for raw in [
+            "", "G31", "G31 2", "123 456", "GGGG 2ER", "G31 2E1", "G31-2ER", "Ġ31 2ER",
+        ] {
             assert!(Postcode::parse(raw).is_err(), "{raw}");
         }
     }

@@ -75,9 +75,7 @@ impl LocationInput {
         let address_2 = check
             .check("address_2", optional_line(self.address_2, LINE_MAX))
             .flatten();
-        let town = check
-            .check("town", optional_line(self.town, 100))
-            .flatten();
+        let town = check.check("town", optional_line(self.town, 100)).flatten();
         let postcode = check.check_opt("postcode", blank_to_none(self.postcode), |raw| {
             Postcode::parse(&raw)
         });
@@ -137,12 +135,10 @@ impl LocationInput {
         check.finish()?;
 
         let coordinates = given.or_else(|| {
-            place
-                .as_ref()
-                .map(|p| Coordinates {
-                    latitude: p.latitude,
-                    longitude: p.longitude,
-                })
+            place.as_ref().map(|p| Coordinates {
+                latitude: p.latitude,
+                longitude: p.longitude,
+            })
         });
         let (council_area_code, health_board_code) = place
             .map(|p| (p.council_area_code, p.health_board_code))

@@ -233,7 +233,11 @@ impl Service {
             fees_text: self.fees_text.clone(),
             languages: self.languages.clone(),
             categories: self.categories.iter().map(|t| t.slug.clone()).collect(),
-            community_groups: self.community_groups.iter().map(|t| t.slug.clone()).collect(),
+            community_groups: self
+                .community_groups
+                .iter()
+                .map(|t| t.slug.clone())
+                .collect(),
             eligibility: Some(EligibilityInput {
                 minimum_age: self.eligibility.minimum_age.map(i64::from),
                 maximum_age: self.eligibility.maximum_age.map(i64::from),

@@ -209,7 +209,8 @@ impl ServiceInput {
             .into_iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                let number = check.check(&format!("phones[{i}].number"), PhoneNumber::parse(p.number));
+                let number =
+                    check.check(&format!("phones[{i}].number"), PhoneNumber::parse(p.number));
                 let description = check
                     .check(
                         &format!("phones[{i}].description"),
@@ -231,7 +232,10 @@ impl ServiceInput {
             check.fail("status_reason", "is required when status is not active");
         }
         if self.reopens_on.is_some() && status != ServiceStatus::TemporarilyClosed {
-            check.fail("reopens_on", "only applies when status is temporarily_closed");
+            check.fail(
+                "reopens_on",
+                "only applies when status is temporarily_closed",
+            );
         }
         if self.replaced_by.is_some() && status != ServiceStatus::Defunct {
             check.fail("replaced_by", "only applies when status is defunct");
@@ -246,8 +250,11 @@ impl ServiceInput {
                 delivery_methods.push(m);
             }
         }
-        let referral_url =
-            check.check_opt("referral_url", blank_to_none(self.referral_url), WebUrl::parse);
+        let referral_url = check.check_opt(
+            "referral_url",
+            blank_to_none(self.referral_url),
+            WebUrl::parse,
+        );
         let fees_text = check
             .check("fees_text", optional_text(self.fees_text, NOTE_MAX))
             .flatten();
@@ -265,8 +272,16 @@ impl ServiceInput {
         let community_groups = slugs(&mut check, "community_groups", self.community_groups);
 
         let eligibility = self.eligibility.unwrap_or_default();
-        let minimum_age = age(&mut check, "eligibility.minimum_age", eligibility.minimum_age);
-        let maximum_age = age(&mut check, "eligibility.maximum_age", eligibility.maximum_age);
+        let minimum_age = age(
+            &mut check,
+            "eligibility.minimum_age",
+            eligibility.minimum_age,
+        );
+        let maximum_age = age(
+            &mut check,
+            "eligibility.maximum_age",
+            eligibility.maximum_age,
+        );
         if let (Some(min), Some(max)) = (minimum_age, maximum_age) {
             if min > max {
                 check.fail(
@@ -286,8 +301,14 @@ impl ServiceInput {
         let mut service_areas = Vec::new();
         for (i, raw) in self.service_areas.into_iter().enumerate() {
             let code = raw.trim().to_ascii_uppercase();
-            if code.is_empty() || code.len() > 12 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-                check.fail(format!("service_areas[{i}]"), "is not a valid area code (e.g. S12000049)");
+            if code.is_empty()
+                || code.len() > 12
+                || !code.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                check.fail(
+                    format!("service_areas[{i}]"),
+                    "is not a valid area code (e.g. S12000049)",
+                );
             } else if !service_areas.contains(&code) {
                 service_areas.push(code);
             }
@@ -401,7 +422,12 @@ pub const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
 /// Parses `HH:MM` (24-hour clock).
 pub fn parse_clock_time(raw: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("'{}' is not a time of day as HH:MM (00:00 to 23:59)", super::values::clip(raw));
+    let bad = || {
+        format!(
+            "'{}' is not a time of day as HH:MM (00:00 to 23:59)",
+            super::values::clip(raw)
+        )
+    };
     let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
     if h.len() != 2 || m.len() != 2 {
         return Err(bad());
@@ -450,8 +476,14 @@ fn schedule(check: &mut Checker, field: &str, input: ScheduleInput) -> Option<Sc
             byday.push(code);
         }
     }
-    let opens = check.check(&format!("{field}.opens_at"), parse_clock_time(&input.opens_at));
-    let closes = check.check(&format!("{field}.closes_at"), parse_clock_time(&input.closes_at));
+    let opens = check.check(
+        &format!("{field}.opens_at"),
+        parse_clock_time(&input.opens_at),
+    );
+    let closes = check.check(
+        &format!("{field}.closes_at"),
+        parse_clock_time(&input.closes_at),
+    );
     if let (Some(o), Some(c)) = (opens, closes) {
         if o >= c {
             check.fail(format!("{field}.closes_at"), "must be after opens_at");
@@ -463,7 +495,10 @@ fn schedule(check: &mut Checker, field: &str, input: ScheduleInput) -> Option<Sc
         }
     }
     let description = check
-        .check(&format!("{field}.description"), optional_line(input.description, 200))
+        .check(
+            &format!("{field}.description"),
+            optional_line(input.description, 200),
+        )
         .flatten();
     let (o, c) = (opens?, closes?);
     Some(ScheduleDraft {
@@ -512,7 +547,13 @@ mod tests {
             description: None,
             location_id: None,
         }];
-        let fields: Vec<String> = bad.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
             [
@@ -543,8 +584,17 @@ mod tests {
         });
         bad.status = Some(ServiceStatus::Defunct);
         bad.reopens_on = NaiveDate::from_ymd_opt(2027, 1, 1);
-        let fields: Vec<String> = bad.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["status_reason", "reopens_on", "eligibility.maximum_age"]);
+        let fields: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["status_reason", "reopens_on", "eligibility.maximum_age"]
+        );
     }
 
     #[test]

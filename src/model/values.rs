@@ -305,7 +305,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(Name::parse("  Food bank ".into()).unwrap().as_str(), "Food bank");
+        assert_eq!(
+            Name::parse("  Food bank ".into()).unwrap().as_str(),
+            "Food bank"
+        );
         assert!(Name::parse("   ".into()).is_err());
         assert!(Name::parse("x".repeat(201)).is_err());
         assert!(Name::parse("two\nlines".into()).is_err());
@@ -314,7 +317,14 @@ mod tests {
     #[test]
     fn emails() {
         assert!(Email::parse("help@larder.example".into()).is_ok());
-        for bad in ["no-at.example", "a@b", "a b@c.example", "@c.example", "a@.example", "a@b..example"] {
+        for bad in [
+            "no-at.example",
+            "a@b",
+            "a b@c.example",
+            "@c.example",
+            "a@.example",
+            "a@b..example",
+        ] {
             assert!(Email::parse(bad.into()).is_err(), "{bad}");
         }
     }
@@ -322,7 +332,12 @@ mod tests {
     #[test]
     fn urls_must_be_web_urls() {
         assert!(WebUrl::parse("https://www.larder.example/food".into()).is_ok());
-        for bad in ["ftp://x.example", "javascript:alert(1)", "not a url", "/relative"] {
+        for bad in [
+            "ftp://x.example",
+            "javascript:alert(1)",
+            "not a url",
+            "/relative",
+        ] {
             assert!(WebUrl::parse(bad.into()).is_err(), "{bad}");
         }
     }

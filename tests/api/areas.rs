@@ -9,10 +9,22 @@ async fn service_areas_cover_scotland() {
     assert_eq!(count("council_area"), 32);
     assert_eq!(count("health_board"), 14);
     assert_eq!(count("hscp"), 31);
-    assert!(areas.iter().any(|a| a["code"] == "S92000003" && a["name"] == "Scotland"));
-    assert!(areas.iter().any(|a| a["code"] == "S12000049" && a["name"] == "Glasgow City"), "current Glasgow code");
+    assert!(areas
+        .iter()
+        .any(|a| a["code"] == "S92000003" && a["name"] == "Scotland"));
+    assert!(
+        areas
+            .iter()
+            .any(|a| a["code"] == "S12000049" && a["name"] == "Glasgow City"),
+        "current Glasgow code"
+    );
     assert_eq!(areas[0]["area_type"], "council_area", "most specific first");
-    let boards = app.get("/api/v1/service-areas?area_type=health_board").await.expect(200);
+    let boards = app
+        .get("/api/v1/service-areas?area_type=health_board")
+        .await
+        .expect(200);
     assert_eq!(boards.body["data"].as_array().unwrap().len(), 14);
-    app.get("/api/v1/service-areas?area_type=galaxy").await.expect_problem(400, "area_type");
+    app.get("/api/v1/service-areas?area_type=galaxy")
+        .await
+        .expect_problem(400, "area_type");
 }

@@ -36,21 +36,40 @@ impl Reply {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self
     }
 
     /// Asserts a problem+json reply with this status naming this field.
     #[track_caller]
     pub fn expect_problem(self, status: u16, field: &str) -> Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.body
+        );
         assert_eq!(self.body["status"], status);
         assert!(self.body["title"].is_string() && self.body["detail"].is_string());
         assert!(
@@ -60,6 +79,19 @@ impl Reply {
         );
         self
     }
+}
+
+/// Says once, past libtest's output capture, that the PostgreSQL run is skipped.
+fn announce_sqlite_only() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {POSTGRES_ENV} is not set: API tests run on SQLite only; the PostgreSQL run is SKIPPED \
+             (set it, e.g. to postgres://postgres@127.0.0.1:5432/postgres, to run them on PostgreSQL)"
+        );
+    });
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -75,13 +107,22 @@ async fn spawn_with(demo: bool) -> TestApp {
     let (database_url, postgres_db) = match std::env::var(POSTGRES_ENV) {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("signpost_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
+            let mut admin =
+                diesel::PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .expect("create test database");
             let mut url = url::Url::parse(&admin_url).expect("postgres url");
             url.set_path(&name);
             (url.to_string(), Some((admin_url, name)))
         }
-        _ => (dir.path().join("test.db").to_string_lossy().into_owned(), None),
+        _ => {
+            announce_sqlite_only();
+            (
+                dir.path().join("test.db").to_string_lossy().into_owned(),
+                None,
+            )
+        }
     };
     let settings = Settings {
         bind: "127.0.0.1:0".parse().expect("addr"),
@@ -115,10 +156,11 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop the server and drop the PostgreSQL test database (FORCE ends
         // the connections the server's pool still holds).
-        let _ = self.handle.stop(false);
+        drop(self.handle.stop(false));
         if let Some((admin_url, name)) = self.postgres_db.take() {
             if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
             }
         }
     }
@@ -129,10 +171,18 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self.client.request(method, self.url(path));
         if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_string());
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -142,7 +192,11 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -166,7 +220,13 @@ impl TestApp {
     }
 
     /// Raw request with full control of body bytes and content type.
-    pub async fn raw(&self, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
         let mut req = self.client.request(method, self.url(path)).body(body);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
@@ -176,11 +236,19 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn create_org(&self, name: &str) -> Value {
-        self.post("/api/v1/organisations", &json!({"name": name})).await.expect(201).body["data"].clone()
+        self.post("/api/v1/organisations", &json!({"name": name}))
+            .await
+            .expect(201)
+            .body["data"]
+            .clone()
     }
 
     pub async fn create_location(&self, org_id: &str, postcode: &str) -> Value {
@@ -229,7 +297,12 @@ impl TestApp {
         audit_for(&mut conn, entity, id)
             .expect("audit")
             .into_iter()
-            .map(|a| (a.action, serde_json::from_str(&a.changes).expect("audit json")))
+            .map(|a| {
+                (
+                    a.action,
+                    serde_json::from_str(&a.changes).expect("audit json"),
+                )
+            })
             .collect()
     }
 }

@@ -15,7 +15,10 @@ async fn paging_is_stable_under_inserts_with_no_duplicates_or_gaps() {
     let mut seen = Vec::new();
     let mut page = 1;
     loop {
-        let reply = app.get(&format!("/api/v1/organisations?per_page=5&page={page}")).await.expect(200);
+        let reply = app
+            .get(&format!("/api/v1/organisations?per_page=5&page={page}"))
+            .await
+            .expect(200);
         for org in reply.body["data"].as_array().unwrap() {
             seen.push(org["id"].as_str().unwrap().to_string());
         }
@@ -29,7 +32,10 @@ async fn paging_is_stable_under_inserts_with_no_duplicates_or_gaps() {
     }
     let unique: HashSet<_> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "a record appeared on two pages");
-    assert!(originals.is_subset(&unique), "a record present from the start was skipped");
+    assert!(
+        originals.is_subset(&unique),
+        "a record present from the start was skipped"
+    );
 }
 
 #[tokio::test]
@@ -38,23 +44,50 @@ async fn pages_carry_totals_links_and_a_deterministic_order() {
     for name in ["Beta", "Alpha", "Beta", "Gamma", "Alpha"] {
         app.create_org(name).await;
     }
-    let first = app.get("/api/v1/organisations?per_page=2&sort=name").await.expect(200);
-    assert_eq!(first.body["pagination"], json!({"page": 1, "per_page": 2, "total_items": 5, "total_pages": 3}));
+    let first = app
+        .get("/api/v1/organisations?per_page=2&sort=name")
+        .await
+        .expect(200);
+    assert_eq!(
+        first.body["pagination"],
+        json!({"page": 1, "per_page": 2, "total_items": 5, "total_pages": 3})
+    );
     assert_eq!(first.body["links"]["prev"], json!(null));
     let next = first.body["links"]["next"].as_str().unwrap();
-    assert!(next.contains("page=2") && next.contains("sort=name") && next.contains("per_page=2"), "{next}");
+    assert!(
+        next.contains("page=2") && next.contains("sort=name") && next.contains("per_page=2"),
+        "{next}"
+    );
     let second = app.get(next).await.expect(200);
-    let last = app.get("/api/v1/organisations?per_page=2&sort=name&page=3").await.expect(200);
+    let last = app
+        .get("/api/v1/organisations?per_page=2&sort=name&page=3")
+        .await
+        .expect(200);
     assert_eq!(last.body["links"]["next"], json!(null));
     let names: Vec<String> = [&first, &second, &last]
         .iter()
-        .flat_map(|r| r.body["data"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_string()).collect::<Vec<_>>())
+        .flat_map(|r| {
+            r.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(names, ["Alpha", "Alpha", "Beta", "Beta", "Gamma"]);
     // Ties (same name) are broken by id, so repeated reads agree.
-    let again = app.get("/api/v1/organisations?per_page=2&sort=name").await.expect(200);
+    let again = app
+        .get("/api/v1/organisations?per_page=2&sort=name")
+        .await
+        .expect(200);
     assert_eq!(again.body["data"], first.body["data"]);
-    let ids: Vec<&str> = first.body["data"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = first.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
     assert!(ids[0] < ids[1]);
     // A page past the end is empty, not an error.
     let beyond = app.get("/api/v1/organisations?page=9").await.expect(200);
@@ -76,7 +109,13 @@ async fn bad_paging_parameters_are_400_naming_the_field() {
         ("sort=random", "sort"),
         ("organisation_id=nope", "organisation_id"),
     ] {
-        let path = if field == "organisation_id" { "/api/v1/services" } else { "/api/v1/organisations" };
-        app.get(&format!("{path}?{query}")).await.expect_problem(400, field);
+        let path = if field == "organisation_id" {
+            "/api/v1/services"
+        } else {
+            "/api/v1/organisations"
+        };
+        app.get(&format!("{path}?{query}"))
+            .await
+            .expect_problem(400, field);
     }
 }
