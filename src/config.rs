@@ -25,9 +25,25 @@ pub struct Settings {
     /// Database connections to keep in the pool.
     #[arg(long, env = "SIGNPOST_DB_POOL_SIZE", default_value_t = 8)]
     pub db_pool_size: u32,
+
+    /// How often the indexer applies changes to the search index, in milliseconds.
+    #[arg(long, env = "SIGNPOST_INDEX_INTERVAL_MS", default_value_t = 500)]
+    pub index_interval_ms: u64,
+
+    /// Days after its last verification that a listing is due for review.
+    #[arg(long, env = "SIGNPOST_REVIEW_DAYS", default_value_t = 365)]
+    pub review_days: i64,
+
+    /// Further days after which a listing due for review is overdue (and demoted).
+    #[arg(long, env = "SIGNPOST_GRACE_DAYS", default_value_t = 61)]
+    pub grace_days: i64,
 }
 
 impl Settings {
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
     pub fn database(&self) -> DbUrl {
         match &self.database_url {
             Some(url) if !url.trim().is_empty() => DbUrl::parse(url.trim()),

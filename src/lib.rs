@@ -1,11 +1,13 @@
 //! Signpost: a community resource directory.
 
 pub mod api;
+pub mod bench;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod geo;
 pub mod model;
+pub mod search;
 pub mod startup;
 pub mod state;

@@ -37,6 +37,29 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Rebuild the search index from the database (stop the server first).
+    Reindex {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Benchmark search at several sizes on generated data (see docs/benchmarks.md).
+    Bench {
+        /// Numbers of services to generate, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        sizes: Vec<usize>,
+        /// Working directory for the generated databases and indexes.
+        #[arg(long, default_value = "bench-data")]
+        dir: std::path::PathBuf,
+        /// In-process queries per size.
+        #[arg(long, default_value_t = 5000)]
+        queries: usize,
+        /// Seconds of HTTP load per size.
+        #[arg(long, default_value_t = 10)]
+        http_seconds: u64,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        http_clients: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,6 +84,51 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", signpost::api::openapi::document());
             Ok(())
         }
+        Command::Reindex { settings } => {
+            let url = settings.database();
+            let pool = signpost::db::connect(&url, 2)?;
+            signpost::db::migrate(&pool)?;
+            let (search, _) = signpost::search::SearchIndex::open_or_create(&settings.index_dir())?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "reindexing [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let indexer = signpost::search::Indexer::start(
+                std::sync::Arc::new(search),
+                pool,
+                None,
+                Some(&bar),
+            )?;
+            bar.finish_and_clear();
+            println!(
+                "reindexed in {:.1}s; index is at change {}",
+                started.elapsed().as_secs_f64(),
+                indexer.seq()
+            );
+            Ok(())
+        }
+        Command::Bench {
+            sizes,
+            dir,
+            queries,
+            http_seconds,
+            http_clients,
+        } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(signpost::bench::run(signpost::bench::BenchOptions {
+                sizes,
+                dir,
+                queries,
+                http_seconds,
+                http_clients,
+            }))
+        }
         Command::Migrate { settings } => {
             let url = settings.database();
             let pool = signpost::db::connect(&url, 1)?;
@@ -73,12 +141,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()?;
             runtime.block_on(async move {
-                let state = tokio::task::spawn_blocking({
+                let (state, indexer) = tokio::task::spawn_blocking({
                     let settings = settings.clone();
                     move || prepare(&settings, Arc::new(SystemClock), demo)
                 })
                 .await??;
-                let app = Application::build(&settings, state)?;
+                let app = Application::build(&settings, state, indexer)?;
                 let host = match settings.bind.ip() {
                     ip if ip.is_unspecified() => "localhost".to_string(),
                     ip => ip.to_string(),

@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -14,14 +15,22 @@ use crate::api::{self, error::ApiError};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, changes::Stamp};
+use crate::geo::areas::AreaIndex;
+use crate::geo::places::PlaceIndex;
 use crate::geo::PostcodeIndex;
 use crate::model::Actor;
-use crate::state::AppState;
+use crate::search::indexer::{self, IndexerHandle};
+use crate::search::{Indexer, SearchIndex};
+use crate::state::{AppState, ReviewPolicy};
 
 /// Connects, migrates, loads reference data (and the demo directory when
 /// asked and the database is empty): everything a process needs before it
 /// can answer requests.
-pub fn prepare(settings: &Settings, clock: Arc<dyn Clock>, demo: bool) -> anyhow::Result<AppState> {
+pub fn prepare(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    demo: bool,
+) -> anyhow::Result<(AppState, Indexer)> {
     let url = settings.database();
     let pool = db::connect(&url, settings.db_pool_size)?;
     let applied = db::migrate(&pool)?;
@@ -48,21 +57,42 @@ pub fn prepare(settings: &Settings, clock: Arc<dyn Clock>, demo: bool) -> anyhow
         }
     }
     drop(conn);
-    Ok(AppState {
+
+    let (search, last_seq) = SearchIndex::open_or_create(&settings.index_dir())?;
+    let search = Arc::new(search);
+    let mut indexer = Indexer::start(search.clone(), pool.clone(), last_seq, None)?;
+    let caught_up = indexer.catch_up()?;
+    if caught_up > 0 {
+        tracing::info!(
+            services = caught_up,
+            "search index caught up with the database"
+        );
+    }
+    let state = AppState {
         pool,
+        places: PlaceIndex::shared()?,
+        areas: AreaIndex::shared()?,
         postcodes,
+        search,
         clock,
-    })
+        review: ReviewPolicy {
+            review_days: settings.review_days,
+            grace_days: settings.grace_days,
+        },
+    };
+    Ok((state, indexer))
 }
 
 pub struct Application {
     server: Server,
     port: u16,
+    indexer: IndexerHandle,
 }
 
 impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server.
-    pub fn build(settings: &Settings, state: AppState) -> anyhow::Result<Self> {
+    /// Must be called inside a Tokio runtime: it starts the indexer task.
+    pub fn build(settings: &Settings, state: AppState, indexer: Indexer) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -79,16 +109,27 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
-        Ok(Application { server, port })
+        let indexer = indexer::spawn(
+            indexer,
+            Duration::from_millis(settings.index_interval_ms.max(50)),
+        );
+        Ok(Application {
+            server,
+            port,
+            indexer,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and
+    /// gives the indexer a last commit.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.indexer.shutdown().await;
+        served
     }
 
     pub fn handle(&self) -> actix_web::dev::ServerHandle {

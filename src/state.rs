@@ -8,14 +8,28 @@ use crate::api::error::ApiError;
 use crate::clock::Clock;
 use crate::db::changes::Stamp;
 use crate::db::{DbConnection, Pool, RepoError};
+use crate::geo::areas::AreaIndex;
+use crate::geo::places::PlaceIndex;
 use crate::geo::PostcodeIndex;
 use crate::model::Actor;
+use crate::search::SearchIndex;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub postcodes: Arc<PostcodeIndex>,
+    pub areas: Arc<AreaIndex>,
+    pub places: Arc<PlaceIndex>,
+    pub search: Arc<SearchIndex>,
     pub clock: Arc<dyn Clock>,
+    pub review: ReviewPolicy,
+}
+
+/// How long a verification lasts (see `Settings`).
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewPolicy {
+    pub review_days: i64,
+    pub grace_days: i64,
 }
 
 impl AppState {
@@ -33,6 +47,18 @@ impl AppState {
         })
         .await?;
         result.map_err(ApiError::from)
+    }
+
+    /// Runs CPU-bound search work on the blocking pool.
+    pub async fn search<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&SearchIndex) -> anyhow::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let search = self.search.clone();
+        web::block(move || work(&search))
+            .await?
+            .map_err(|e| ApiError::Internal(format!("{e:#}")))
     }
 
     pub fn stamp(&self, actor: Actor) -> Stamp {

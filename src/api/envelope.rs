@@ -69,21 +69,10 @@ pub struct List<T> {
 }
 
 impl<T> List<T> {
-    /// Builds the envelope; `path_and_query` is the request's, used for links.
+    /// Builds the envelope; `path` and `query` are the request's, used for links.
     pub fn new(page: Page<T>, path: &str, query: &str) -> Self {
         let total_pages = page.total_pages();
         let request = page.request;
-        let link = |n: i64| {
-            let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .filter(|(k, _)| k != "page")
-                .collect();
-            pairs.push(("page".into(), n.to_string()));
-            let encoded = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish();
-            format!("{path}?{encoded}")
-        };
         List {
             meta: META,
             pagination: Pagination {
@@ -92,12 +81,28 @@ impl<T> List<T> {
                 total_items: page.total,
                 total_pages,
             },
-            links: Links {
-                self_link: link(request.page),
-                next: (request.page < total_pages).then(|| link(request.page + 1)),
-                prev: (request.page > 1).then(|| link((request.page - 1).min(total_pages.max(1)))),
-            },
+            links: links(path, query, request.page, total_pages),
             data: page.items,
         }
+    }
+}
+
+/// Self, next and previous links: the request's own query with `page` replaced.
+pub fn links(path: &str, query: &str, page: i64, total_pages: i64) -> Links {
+    let link = |n: i64| {
+        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "page")
+            .collect();
+        pairs.push(("page".into(), n.to_string()));
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{path}?{encoded}")
+    };
+    Links {
+        self_link: link(page),
+        next: (page < total_pages).then(|| link(page + 1)),
+        prev: (page > 1).then(|| link((page - 1).min(total_pages.max(1)))),
     }
 }

@@ -26,6 +26,9 @@ pub struct Problem {
     /// Each offending field (JSON path) and what is wrong with it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For an unknown place: places that were perhaps meant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,14 @@ pub enum ApiError {
     Internal(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A postcode or place that could not be placed: 422 when malformed,
+    /// 404 when well formed but unknown; both name `postcode`.
+    #[error("{detail}")]
+    UnknownPlace {
+        malformed: bool,
+        detail: String,
+        suggestions: Vec<String>,
+    },
 }
 
 impl ApiError {
@@ -72,6 +83,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Internal(_) => "Internal server error",
             ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::UnknownPlace {
+                malformed: true, ..
+            } => "Not a postcode",
+            ApiError::UnknownPlace { .. } => "Unknown postcode",
         }
     }
 
@@ -86,6 +101,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::UnknownPlace { .. } => "unknown-place",
         }
     }
 
@@ -109,6 +125,13 @@ impl ApiError {
                     message: detail.clone(),
                 }],
             ),
+            ApiError::UnknownPlace { detail, .. } => (
+                format!("postcode: {detail}"),
+                vec![FieldError {
+                    field: "postcode".into(),
+                    message: detail.clone(),
+                }],
+            ),
             // Internal details go to the log, not to the client.
             ApiError::Internal(_) => (
                 "Something went wrong on our side; it has been logged.".into(),
@@ -122,6 +145,10 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             errors,
+            suggestions: match self {
+                ApiError::UnknownPlace { suggestions, .. } => suggestions.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -138,6 +165,10 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::UnknownPlace {
+                malformed: true, ..
+            } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnknownPlace { .. } => StatusCode::NOT_FOUND,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod locations;
 pub mod openapi;
 pub mod organisations;
+pub mod search;
 pub mod services;
 pub mod taxonomy;
 
@@ -24,6 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(extract::query_error_handler))
         .service(
             web::scope("/api/v1")
+                // Before services::routes, so /services/search is not read as an id.
+                .configure(search::routes)
                 .configure(organisations::routes)
                 .configure(services::routes)
                 .configure(locations::routes)

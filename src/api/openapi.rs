@@ -5,7 +5,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{areas, error, locations, organisations, services, taxonomy};
+use super::{areas, error, locations, organisations, search, services, taxonomy};
 use crate::model;
 
 #[derive(OpenApi)]
@@ -23,6 +23,7 @@ Deleting archives: records are never removed and stay readable by id. Every writ
         locations::list, locations::get, locations::create, locations::replace, locations::patch, locations::delete,
         taxonomy::list, taxonomy::get, taxonomy::create, taxonomy::replace, taxonomy::patch, taxonomy::delete,
         areas::list,
+        search::search, search::suggest, search::places,
     ),
     components(schemas(
         error::Problem, model::FieldError,
@@ -37,6 +38,7 @@ Deleting archives: records are never removed and stay readable by id. Every writ
         (name = "locations", description = "Places where services run, geocoded from their postcode"),
         (name = "taxonomy", description = "Categories, community groups and accessibility features"),
         (name = "service-areas", description = "Coded areas a service covers"),
+        (name = "search", description = "Ranked keyword, place and filter search; typeahead for services and places"),
     )
 )]
 pub struct ApiDoc;

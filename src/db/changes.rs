@@ -191,6 +191,14 @@ pub fn changes_after(
         .load(conn)?)
 }
 
+/// The newest change-log sequence (0 when empty).
+pub fn latest_seq(conn: &mut DbConnection) -> RepoResult<i64> {
+    Ok(change_log::table
+        .select(diesel::dsl::max(change_log::seq))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn total_pages(&self) -> i64 {
-        (self.total + self.request.per_page - 1) / self.request.per_page
+        total_pages(self.total, self.request.per_page)
     }
+}
+
+pub fn total_pages(total: i64, per_page: i64) -> i64 {
+    (total + per_page - 1) / per_page.max(1)
 }

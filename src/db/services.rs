@@ -646,3 +646,47 @@ fn row_from(
         version,
     }
 }
+
+/// Ids of services affected by a change to another entity, for reindexing.
+pub fn ids_for_organisation(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+) -> RepoResult<Vec<String>> {
+    Ok(services::table
+        .filter(services::organisation_id.eq(organisation_id))
+        .select(services::id)
+        .load(conn)?)
+}
+
+pub fn ids_at_location(conn: &mut DbConnection, location_id: &str) -> RepoResult<Vec<String>> {
+    Ok(service_at_locations::table
+        .filter(service_at_locations::location_id.eq(location_id))
+        .select(service_at_locations::service_id)
+        .load(conn)?)
+}
+
+pub fn ids_with_terms(conn: &mut DbConnection, term_ids: &[String]) -> RepoResult<Vec<String>> {
+    Ok(service_terms::table
+        .filter(service_terms::term_id.eq_any(term_ids))
+        .select(service_terms::service_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// A batch of live service ids after `after`, in id order (for full reindexing).
+pub fn live_ids_after(conn: &mut DbConnection, after: &str, limit: i64) -> RepoResult<Vec<String>> {
+    Ok(services::table
+        .filter(services::archived_at.is_null())
+        .filter(services::id.gt(after))
+        .order(services::id.asc())
+        .limit(limit)
+        .select(services::id)
+        .load(conn)?)
+}
+
+pub fn count_live(conn: &mut DbConnection) -> RepoResult<i64> {
+    Ok(services::table
+        .filter(services::archived_at.is_null())
+        .count()
+        .get_result(conn)?)
+}

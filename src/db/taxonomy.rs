@@ -454,3 +454,15 @@ pub fn shipped_term_id(taxonomy: TaxonomyKind, slug: &str) -> Uuid {
         format!("{}:{slug}", taxonomy.as_str()).as_bytes(),
     )
 }
+
+/// Every live category and community group term (for the search index's cache).
+pub fn all_live(conn: &mut DbConnection) -> RepoResult<Vec<Term>> {
+    Ok(taxonomy_terms::table
+        .filter(taxonomy_terms::archived_at.is_null())
+        .order(taxonomy_terms::id.asc())
+        .select(TermRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(to_read)
+        .collect())
+}

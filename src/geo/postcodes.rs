@@ -90,6 +90,15 @@ pub struct PostcodePlace {
     pub health_board_code: Option<String>,
 }
 
+/// One full postcode as stored, borrowed from a [`PostcodeIndex`].
+pub(crate) struct FullPostcode<'a> {
+    /// Without the space: `G312ER`.
+    pub compact: &'a str,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub council_area_code: &'a str,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct FullRecord {
     latitude: f64,
@@ -194,6 +203,26 @@ impl PostcodeIndex {
     /// Centroid of a district (outward code) such as `G31`, anywhere in the UK.
     pub fn district(&self, outward: &str) -> Option<&PostcodePlace> {
         self.districts.get(outward)
+    }
+
+    /// Every full postcode, in no particular order (for building other indexes).
+    pub(crate) fn full_postcodes(&self) -> impl Iterator<Item = FullPostcode<'_>> {
+        self.full.iter().map(|(compact, r)| FullPostcode {
+            compact,
+            latitude: r.latitude,
+            longitude: r.longitude,
+            council_area_code: &self.codes[r.council as usize],
+        })
+    }
+
+    /// Every sector centroid, keyed like `G31 2`, in no particular order.
+    pub(crate) fn all_sectors(&self) -> impl Iterator<Item = (&str, &PostcodePlace)> {
+        self.sectors.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Every district centroid, keyed like `G31`, in no particular order.
+    pub(crate) fn all_districts(&self) -> impl Iterator<Item = (&str, &PostcodePlace)> {
+        self.districts.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The embedded table, built once per process and shared.

@@ -81,6 +81,20 @@ text_enum! {
     }
 }
 
+impl AreaType {
+    /// The type of a GSS area code, from its prefix.
+    pub fn of_code(code: &str) -> Option<AreaType> {
+        match code.get(..3)? {
+            "S12" => Some(AreaType::CouncilArea),
+            "S37" => Some(AreaType::Hscp),
+            "S08" => Some(AreaType::HealthBoard),
+            "S92" | "E92" | "W92" | "N92" => Some(AreaType::Country),
+            "K02" | "K03" => Some(AreaType::Uk),
+            _ => None,
+        }
+    }
+}
+
 /// Parses a list of enum values, reporting each bad one by index.
 pub fn parse_list<T: Copy + PartialEq>(
     check: &mut crate::model::values::Checker,

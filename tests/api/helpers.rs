@@ -17,8 +17,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: Pool,
     handle: actix_web::dev::ServerHandle,
-    _dir: tempfile::TempDir,
-    postgres_db: Option<(String, String)>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    storage: Option<Storage>,
 }
 
 pub struct Reply {
@@ -95,68 +95,100 @@ fn announce_sqlite_only() {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_with(false).await
+    Storage::new().start(false).await
 }
 
 pub async fn spawn_demo_app() -> TestApp {
-    spawn_with(true).await
+    Storage::new().start(true).await
 }
 
-async fn spawn_with(demo: bool) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (database_url, postgres_db) = match std::env::var(POSTGRES_ENV) {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("signpost_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin =
-                diesel::PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("create test database");
-            let mut url = url::Url::parse(&admin_url).expect("postgres url");
-            url.set_path(&name);
-            (url.to_string(), Some((admin_url, name)))
+/// Where a test app keeps its data: a temp dir (SQLite file and index) and,
+/// for the PostgreSQL run, a database of its own. Survives restarts.
+pub struct Storage {
+    dir: tempfile::TempDir,
+    database_url: String,
+    postgres_db: Option<(String, String)>,
+}
+
+impl Storage {
+    pub fn new() -> Storage {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, postgres_db) = match std::env::var(POSTGRES_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("signpost_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin =
+                    diesel::PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("postgres url");
+                url.set_path(&name);
+                (url.to_string(), Some((admin_url, name)))
+            }
+            _ => {
+                announce_sqlite_only();
+                (
+                    dir.path().join("test.db").to_string_lossy().into_owned(),
+                    None,
+                )
+            }
+        };
+        Storage {
+            dir,
+            database_url,
+            postgres_db,
         }
-        _ => {
-            announce_sqlite_only();
-            (
-                dir.path().join("test.db").to_string_lossy().into_owned(),
-                None,
-            )
+    }
+
+    pub fn index_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("index")
+    }
+
+    fn settings(&self) -> Settings {
+        Settings {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            database_url: Some(self.database_url.clone()),
+            data_dir: self.dir.path().to_path_buf(),
+            db_pool_size: 4,
+            index_interval_ms: 100,
+            review_days: 365,
+            grace_days: 61,
         }
-    };
-    let settings = Settings {
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        database_url: Some(database_url),
-        data_dir: dir.path().to_path_buf(),
-        db_pool_size: 4,
-    };
-    let state = {
-        let settings = settings.clone();
-        tokio::task::spawn_blocking(move || prepare(&settings, Arc::new(SystemClock), demo))
-            .await
-            .expect("join")
-            .expect("prepare app")
-    };
-    let pool = state.pool.clone();
-    let app = Application::build(&settings, state).expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        pool,
-        handle,
-        _dir: dir,
-        postgres_db,
+    }
+
+    /// A connection pool on this storage, for writes made while no app runs.
+    pub fn pool(&self) -> Pool {
+        signpost::db::connect(&self.settings().database(), 2).expect("pool")
+    }
+
+    pub async fn start(self, demo: bool) -> TestApp {
+        let settings = self.settings();
+        let (state, indexer) = {
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || prepare(&settings, Arc::new(SystemClock), demo))
+                .await
+                .expect("join")
+                .expect("prepare app")
+        };
+        let pool = state.pool.clone();
+        let app = Application::build(&settings, state, indexer).expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        let server = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            pool,
+            handle,
+            server: Some(server),
+            storage: Some(self),
+        }
     }
 }
 
-impl Drop for TestApp {
+impl Drop for Storage {
     fn drop(&mut self) {
-        // Stop the server and drop the PostgreSQL test database (FORCE ends
-        // the connections the server's pool still holds).
-        drop(self.handle.stop(false));
+        // FORCE ends connections a stopped server's pool may still hold.
         if let Some((admin_url, name)) = self.postgres_db.take() {
             if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -166,7 +198,26 @@ impl Drop for TestApp {
     }
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
 impl TestApp {
+    /// Stops the server gracefully (the indexer makes its last commit) and
+    /// hands back the storage for a restart.
+    pub async fn stop(mut self) -> Storage {
+        self.handle.stop(true).await;
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        self.storage.take().expect("storage")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

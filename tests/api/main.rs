@@ -11,5 +11,6 @@ mod locations;
 mod openapi;
 mod organisations;
 mod paging;
+mod search;
 mod services;
 mod taxonomy;

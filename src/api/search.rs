@@ -1,0 +1,532 @@
+//! `GET /api/v1/services/search` (keyword, place and filter search over the
+//! index), `GET /api/v1/suggest` (typeahead) and `GET /api/v1/places`.
+//!
+//! Search has its own path rather than overloading `GET /services`: the
+//! list endpoint pages the database in a stable order for sync clients,
+//! while search ranks from the index and returns distances and facets.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::envelope::{Links, Meta, Pagination, META};
+use super::error::{ApiError, Problem};
+use super::extract;
+use crate::db::paging::total_pages;
+use crate::geo::locate::{locate_postcode, LocateError, Located, Resolution};
+use crate::geo::places::Place;
+use crate::model::enums::{AreaType, ServiceStatus};
+use crate::model::values::{clip, Slug};
+use crate::search::index::{FacetCount, SearchHit};
+use crate::search::query::{
+    LocationScope, SearchPoint, SearchRequest, SortOrder, DEFAULT_RADIUS_M, MAX_RADIUS_M,
+    MAX_WINDOW,
+};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/services/search", web::get().to(search))
+        .route("/suggest", web::get().to(suggest))
+        .route("/places", web::get().to(places));
+}
+
+const MAX_QUERY_CHARS: usize = 200;
+
+/// Query parameters of `GET /api/v1/services/search`. Lists may be given
+/// comma-separated or by repeating the parameter. Unknown parameters are a 400.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the contract; the handler reads the raw pairs.
+pub struct SearchParams {
+    /// Keywords (plain words: quotes, colons, brackets and AND/OR are not syntax).
+    #[param(max_length = 200, example = "debt advice")]
+    q: Option<String>,
+    /// Full postcode (`G31 2ER`), sector (`G31 2`) or district (`G31`), any case and spacing.
+    #[param(example = "G31 2ER")]
+    postcode: Option<String>,
+    /// Latitude (with `lon`, instead of `postcode`).
+    #[param(minimum = -90, maximum = 90)]
+    lat: Option<f64>,
+    #[param(minimum = -180, maximum = 180)]
+    lon: Option<f64>,
+    /// Metres from the point (default 5,000; at most 100,000).
+    #[param(minimum = 1, maximum = 100000)]
+    radius: Option<u32>,
+    /// Category slugs; a parent category matches its descendants.
+    category: Option<Vec<String>>,
+    /// Community group slugs ("who it is for").
+    community_group: Option<Vec<String>>,
+    /// Service area codes the service must cover (e.g. `S12000049`).
+    service_area: Option<Vec<String>>,
+    /// `local` (a location within the radius), `national` (covers the area, no location) or `all` (default).
+    #[param(pattern = "^(local|national|all)$")]
+    location_type: Option<String>,
+    /// Statuses to include (default `active`).
+    status: Option<Vec<ServiceStatus>>,
+    /// Include listings overdue for review (default true; they are demoted).
+    include_stale: Option<bool>,
+    /// `relevance` (default), `distance` (needs a point), `name` or `recently_verified`.
+    #[param(pattern = "^(relevance|distance|name|recently_verified)$")]
+    sort: Option<String>,
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+const KNOWN: &[&str] = &[
+    "q",
+    "postcode",
+    "lat",
+    "lon",
+    "radius",
+    "category",
+    "community_group",
+    "service_area",
+    "location_type",
+    "status",
+    "include_stale",
+    "sort",
+    "page",
+    "per_page",
+];
+
+/// The place searched around, as resolved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchedPlace {
+    #[serde(flatten)]
+    pub located: Located,
+    pub radius_m: u32,
+    /// Area codes containing the point (services covering these match).
+    pub area_codes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Facets {
+    /// Matching services per top-level category, over the whole result set.
+    pub categories: Vec<FacetCount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub meta: Meta,
+    pub place: Option<SearchedPlace>,
+    pub data: Vec<SearchHit>,
+    pub facets: Facets,
+    pub pagination: Pagination,
+    pub links: Links,
+}
+
+/// Raw query pairs, supporting repeated keys and comma lists.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(query: &str) -> Result<Params, ApiError> {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        if let Some((key, _)) = pairs.iter().find(|(k, _)| !KNOWN.contains(&k.as_str())) {
+            return Err(ApiError::bad_request(
+                &clip(key),
+                format!(
+                    "unknown parameter; known parameters are {}",
+                    KNOWN.join(", ")
+                ),
+            ));
+        }
+        Ok(Params(pairs))
+    }
+
+    fn one(&self, key: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self
+            .0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::bad_request(key, "may be given only once"));
+        }
+        Ok(first.map(str::trim).filter(|v| !v.is_empty()))
+    }
+
+    fn list(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+}
+
+fn float_param(name: &str, raw: Option<&str>, min: f64, max: f64) -> Result<Option<f64>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(text) => match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Some(v)),
+            _ => Err(ApiError::bad_request(
+                name,
+                format!("must be a number from {min} to {max}"),
+            )),
+        },
+    }
+}
+
+/// Resolves `postcode` or `lat`/`lon` to a point and the areas it lies in.
+fn resolve_point(
+    state: &AppState,
+    params: &Params,
+) -> Result<Option<(SearchPoint, Located)>, ApiError> {
+    let postcode = params.one("postcode")?;
+    let lat = float_param("lat", params.one("lat")?, -90.0, 90.0)?;
+    let lon = float_param("lon", params.one("lon")?, -180.0, 180.0)?;
+    let located = match (postcode, lat, lon) {
+        (None, None, None) => return Ok(None),
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(ApiError::bad_request("postcode", "give either postcode or lat and lon, not both"))
+        }
+        (None, Some(_), None) => return Err(ApiError::bad_request("lon", "is required with lat")),
+        (None, None, Some(_)) => return Err(ApiError::bad_request("lat", "is required with lon")),
+        (None, Some(latitude), Some(longitude)) => Located {
+            latitude,
+            longitude,
+            resolved_as: Resolution::Coordinates,
+            label: None,
+        },
+        (Some(input), None, None) => match locate_postcode(&state.postcodes, input) {
+            Ok(located) => located,
+            Err(LocateError::Malformed) => {
+                return Err(ApiError::UnknownPlace {
+                    malformed: true,
+                    detail: format!("'{}' is not a postcode, sector (G31 2) or district (G31)", clip(input)),
+                    suggestions: suggestions(state, input),
+                })
+            }
+            Err(LocateError::NotFound(normalised)) => {
+                return Err(ApiError::UnknownPlace {
+                    malformed: false,
+                    detail: format!("{normalised} is not in the postcode data (Scotland, August 2020; UK districts)"),
+                    suggestions: suggestions(state, input),
+                })
+            }
+        },
+    };
+    let areas = state
+        .areas
+        .codes_at(located.latitude, located.longitude)
+        .into_iter()
+        .filter_map(|code| AreaType::of_code(&code).map(|t| (code, t)))
+        .collect();
+    let point = SearchPoint {
+        latitude: located.latitude,
+        longitude: located.longitude,
+        areas,
+    };
+    Ok(Some((point, located)))
+}
+
+/// Places that were perhaps meant: those matching the longest prefix of the
+/// input that matches anything.
+fn suggestions(state: &AppState, input: &str) -> Vec<String> {
+    let chars: Vec<char> = input.trim().chars().take(20).collect();
+    (1..=chars.len())
+        .rev()
+        .map(|n| chars[..n].iter().collect::<String>())
+        .map(|prefix| state.places.suggest(&prefix, 5))
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.label)
+        .collect()
+}
+
+fn slugs(
+    name: &str,
+    values: Vec<String>,
+    known: &std::collections::HashMap<String, uuid::Uuid>,
+) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for value in values.into_iter().take(50) {
+        let slug =
+            Slug::parse(value.to_ascii_lowercase()).map_err(|e| ApiError::bad_request(name, e))?;
+        if !known.contains_key(slug.as_str()) {
+            return Err(ApiError::bad_request(
+                name,
+                format!(
+                    "'{}' is not a known slug (see /api/v1/taxonomy)",
+                    slug.as_str()
+                ),
+            ));
+        }
+        out.push(slug.as_str().to_string());
+    }
+    Ok(out)
+}
+
+fn build_request(
+    state: &AppState,
+    params: &Params,
+) -> Result<(SearchRequest, Option<SearchedPlace>), ApiError> {
+    let text = params.one("q")?.map(str::to_string);
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_QUERY_CHARS)
+    {
+        return Err(ApiError::bad_request(
+            "q",
+            format!("must be at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let radius_m = extract::int_param(
+        "radius",
+        params.one("radius")?,
+        DEFAULT_RADIUS_M as i64,
+        1,
+        MAX_RADIUS_M as i64,
+    )? as f64;
+    let point = resolve_point(state, params)?;
+    let taxonomy = state.search.taxonomy();
+    let categories = slugs(
+        "category",
+        params.list("category"),
+        &taxonomy.category_slugs,
+    )?;
+    let community_groups = slugs(
+        "community_group",
+        params.list("community_group"),
+        &taxonomy.group_slugs,
+    )?;
+    let mut service_areas = Vec::new();
+    for code in params.list("service_area").into_iter().take(50) {
+        let code = code.to_ascii_uppercase();
+        if AreaType::of_code(&code).is_none() || code.len() != 9 {
+            return Err(ApiError::bad_request(
+                "service_area",
+                format!("'{}' is not an area code (e.g. S12000049)", clip(&code)),
+            ));
+        }
+        service_areas.push(code);
+    }
+    let scope = match params.one("location_type")? {
+        None | Some("all") => LocationScope::All,
+        Some("local") => LocationScope::Local,
+        Some("national") => LocationScope::National,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "location_type",
+                "must be local, national or all",
+            ))
+        }
+    };
+    let mut statuses = Vec::new();
+    for s in params.list("status") {
+        statuses.push(ServiceStatus::parse(&s).map_err(|e| ApiError::bad_request("status", e))?);
+    }
+    if statuses.is_empty() {
+        statuses.extend(crate::search::schema::DEFAULT_STATUSES);
+    }
+    let include_stale = match params.one("include_stale")? {
+        None => true,
+        raw => extract::bool_param("include_stale", raw)?,
+    };
+    let sort = match params.one("sort")? {
+        None | Some("relevance") => SortOrder::Relevance,
+        Some("distance") if point.is_some() => SortOrder::Distance,
+        Some("distance") => {
+            return Err(ApiError::bad_request(
+                "sort",
+                "distance needs a postcode or lat and lon",
+            ))
+        }
+        Some("name") => SortOrder::Name,
+        Some("recently_verified") => SortOrder::RecentlyVerified,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "sort",
+                "must be relevance, distance, name or recently_verified",
+            ))
+        }
+    };
+    let page = extract::page_request(params.one("page")?, params.one("per_page")?)?;
+    let offset = page.offset() as usize;
+    if offset + page.per_page as usize > MAX_WINDOW {
+        return Err(ApiError::bad_request(
+            "page",
+            format!("only the first {MAX_WINDOW} results can be paged through; narrow the search"),
+        ));
+    }
+    let place = point.as_ref().map(|(p, located)| SearchedPlace {
+        located: located.clone(),
+        radius_m: radius_m as u32,
+        area_codes: p.areas.iter().map(|(c, _)| c.clone()).collect(),
+    });
+    let request = SearchRequest {
+        text,
+        point: point.map(|(p, _)| p),
+        radius_m,
+        categories,
+        community_groups,
+        service_areas,
+        scope,
+        statuses,
+        include_stale,
+        sort,
+        offset,
+        limit: page.per_page as usize,
+        now: state.clock.now(),
+        review_days: state.review.review_days,
+        grace_days: state.review.grace_days,
+    };
+    Ok((request, place))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/services/search", tag = "search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Ranked services with distances, match reasons and category facets", body = SearchResponse),
+        (status = 400, description = "Bad or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Postcode, sector or district not in the data (with suggestions)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not shaped like a postcode (with suggestions)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string())?;
+    let (request, place) = build_request(&state, &params)?;
+    let per_page = request.limit as i64;
+    let page_number = (request.offset as i64) / per_page + 1;
+    let results = state.search(move |index| index.search(&request)).await?;
+    let total_pages = total_pages(results.total as i64, per_page);
+    let links = super::envelope::links(req.path(), req.query_string(), page_number, total_pages);
+    Ok(HttpResponse::Ok().json(SearchResponse {
+        meta: META,
+        place,
+        data: results.hits,
+        facets: Facets {
+            categories: results.categories,
+        },
+        pagination: Pagination {
+            page: page_number,
+            per_page,
+            total_items: results.total as i64,
+            total_pages,
+        },
+        links,
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TypeaheadQuery {
+    /// What has been typed so far.
+    #[param(max_length = 100, example = "food b")]
+    q: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestions {
+    /// Service names matching the words typed (the last may be partial).
+    pub services: Vec<String>,
+    /// Categories whose name has a word starting with what was typed.
+    pub categories: Vec<FacetTerm>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacetTerm {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestResponse {
+    pub meta: Meta,
+    pub data: Suggestions,
+}
+
+fn typeahead_text(q: &Option<String>) -> Result<String, ApiError> {
+    let text = q.as_deref().unwrap_or("").trim().to_string();
+    if text.chars().count() > 100 {
+        return Err(ApiError::bad_request("q", "must be at most 100 characters"));
+    }
+    Ok(text)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/suggest", tag = "search",
+    params(TypeaheadQuery),
+    responses(
+        (status = 200, description = "Service names and categories for partial input", body = SuggestResponse),
+        (status = 400, description = "Input too long", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn suggest(
+    state: web::Data<AppState>,
+    query: web::Query<TypeaheadQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let text = typeahead_text(&query.q)?;
+    let lowered = text.to_lowercase();
+    let taxonomy = state.search.taxonomy();
+    let mut categories: Vec<FacetTerm> = taxonomy
+        .category_slugs
+        .values()
+        .filter_map(|id| taxonomy.terms.get(id))
+        .filter(|t| {
+            let name = t.term.name.to_lowercase();
+            !lowered.is_empty()
+                && (name.starts_with(&lowered)
+                    || name
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w.starts_with(&lowered)))
+        })
+        .map(|t| FacetTerm {
+            slug: t.term.slug.clone(),
+            name: t.term.name.clone(),
+        })
+        .collect();
+    categories.sort_by(|a, b| a.name.cmp(&b.name));
+    categories.truncate(5);
+    let services = if text.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .search(move |index| index.suggest_names(&text, 8))
+            .await?
+    };
+    Ok(HttpResponse::Ok().json(SuggestResponse {
+        meta: META,
+        data: Suggestions {
+            services,
+            categories,
+        },
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacesResponse {
+    pub meta: Meta,
+    pub data: Vec<Place>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/places", tag = "search",
+    params(TypeaheadQuery),
+    responses(
+        (status = 200, description = "Postcodes, sectors, districts, towns and council areas matching partial input, with points", body = PlacesResponse),
+        (status = 400, description = "Input too long", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn places(
+    state: web::Data<AppState>,
+    query: web::Query<TypeaheadQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let text = typeahead_text(&query.q)?;
+    Ok(HttpResponse::Ok().json(PlacesResponse {
+        meta: META,
+        data: state.places.suggest(&text, 10),
+    }))
+}

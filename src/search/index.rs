@@ -1,0 +1,368 @@
+//! The search index on disk: opening (or rebuilding when missing, corrupt or
+//! of an older schema), the shared reader, and running searches.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, Term};
+use uuid::Uuid;
+
+use super::query::{self, MatchReason, Ranked, SearchRequest};
+use super::schema::{self, hash, Fields, TermLookup, SCHEMA_VERSION};
+use crate::model::read::TermRef;
+
+/// What a commit records alongside the index: how far into the change log
+/// it is, and which schema built it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CommitPayload {
+    pub schema: u32,
+    pub seq: i64,
+}
+
+/// The category tree as the index needs it: ancestors for indexing,
+/// top-level terms for facets, known slugs for validating filters.
+#[derive(Debug, Default, Clone)]
+pub struct TaxonomyCache {
+    pub terms: HashMap<Uuid, CachedTerm>,
+    pub category_slugs: HashMap<String, Uuid>,
+    pub group_slugs: HashMap<String, Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CachedTerm {
+    pub term: TermRef,
+    pub parent_id: Option<Uuid>,
+}
+
+impl TaxonomyCache {
+    /// Top-level category by the hash stored in the `top_category` fast field.
+    pub fn top_level_by_hash(&self) -> HashMap<u64, TermRef> {
+        self.category_slugs
+            .values()
+            .filter_map(|id| self.terms.get(id))
+            .filter(|t| t.parent_id.is_none())
+            .map(|t| (hash(&t.term.slug), t.term.clone()))
+            .collect()
+    }
+
+    /// A term and all its descendants.
+    pub fn with_descendants(&self, id: Uuid) -> Vec<Uuid> {
+        let mut out = vec![id];
+        let mut i = 0;
+        while i < out.len() {
+            let current = out[i];
+            out.extend(
+                self.terms
+                    .iter()
+                    .filter(|(_, t)| t.parent_id == Some(current))
+                    .map(|(id, _)| *id),
+            );
+            i += 1;
+        }
+        out
+    }
+}
+
+impl TermLookup for TaxonomyCache {
+    fn with_ancestors(&self, term: &TermRef) -> Vec<TermRef> {
+        let mut out = vec![term.clone()];
+        let mut cursor = self.terms.get(&term.id).and_then(|t| t.parent_id);
+        while let Some(id) = cursor {
+            match self.terms.get(&id) {
+                Some(parent) if out.len() < 32 => {
+                    out.push(parent.term.clone());
+                    cursor = parent.parent_id;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+}
+
+/// One search result: the stored service document plus how it matched.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    /// The service, as `GET /api/v1/services/{id}` returns it.
+    #[schema(value_type = crate::model::read::Service)]
+    pub service: Box<RawValue>,
+    /// Metres to the service's nearest location, when a point was given and it has one.
+    pub distance_m: Option<u32>,
+    /// Why it matched the place searched: `within_radius` or `covers_area`.
+    #[schema(value_type = Option<String>, example = "within_radius")]
+    pub matched_because: Option<&'static str>,
+    /// The area code through which a `covers_area` match was made.
+    pub covering_area: Option<String>,
+    /// The blended ranking score (higher is better).
+    pub score: f32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FacetCount {
+    pub slug: String,
+    pub name: String,
+    pub count: usize,
+}
+
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    pub total: usize,
+    pub categories: Vec<FacetCount>,
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    dir: PathBuf,
+    taxonomy: RwLock<Arc<TaxonomyCache>>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`. Returns the change-log sequence it has
+    /// applied, or `None` when it was (re)created empty and needs a full
+    /// build: missing, unreadable or built by another schema version.
+    pub fn open_or_create(dir: &Path) -> anyhow::Result<(SearchIndex, Option<i64>)> {
+        match Self::open_existing(dir) {
+            Ok(Some((index, seq))) => return Ok((index, Some(seq))),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), dir = %dir.display(), "search index unusable; rebuilding it")
+            }
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let (schema, _) = schema::build_schema();
+        // Small doc-store blocks: each result reads one block, so smaller
+        // blocks mean less to decompress per search for a little more disk.
+        let settings = IndexSettings {
+            docstore_blocksize: 4_096,
+            ..IndexSettings::default()
+        };
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings)
+            .create_in_dir(dir)
+            .context("creating the search index")?;
+        Ok((Self::wrap(index, dir)?, None))
+    }
+
+    fn open_existing(dir: &Path) -> anyhow::Result<Option<(SearchIndex, i64)>> {
+        if !dir.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let directory = MmapDirectory::open(dir).context("opening the index directory")?;
+        let index = Index::open(directory).context("opening the search index")?;
+        let payload: Option<CommitPayload> = index
+            .load_metas()?
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok());
+        let (expected_schema, _) = schema::build_schema();
+        match payload {
+            Some(p) if p.schema == SCHEMA_VERSION && index.schema() == expected_schema => {
+                let wrapped = Self::wrap(index, dir)?;
+                // Read every segment once so a damaged file is found now, not mid-request.
+                let searcher = wrapped.reader.searcher();
+                for segment in searcher.segment_readers() {
+                    segment
+                        .fast_fields()
+                        .u64("id_hi")
+                        .context("checking the index")?;
+                }
+                Ok(Some((wrapped, p.seq)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn wrap(index: Index, dir: &Path) -> anyhow::Result<SearchIndex> {
+        schema::register_analyzers(&index);
+        let fields = schema::fields_of(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context("opening an index reader")?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            dir: dir.to_path_buf(),
+            taxonomy: RwLock::new(Arc::new(TaxonomyCache::default())),
+        })
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Makes the latest commit visible to searches.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        self.reader.reload().context("reloading the index reader")
+    }
+
+    pub fn taxonomy(&self) -> Arc<TaxonomyCache> {
+        self.taxonomy.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    pub fn set_taxonomy(&self, cache: TaxonomyCache) {
+        if let Ok(mut slot) = self.taxonomy.write() {
+            *slot = Arc::new(cache);
+        }
+    }
+
+    /// Number of services in the index.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn analyzer(&self, name: &str) -> anyhow::Result<tantivy::tokenizer::TextAnalyzer> {
+        self.index
+            .tokenizers()
+            .get(name)
+            .with_context(|| format!("analyzer {name} is not registered"))
+    }
+
+    pub fn search(&self, req: &SearchRequest) -> anyhow::Result<SearchResults> {
+        let mut en = self.analyzer(schema::EN)?;
+        let mut raw = self.analyzer(schema::RAW)?;
+        let (query, has_text) = query::build_query(req, &self.fields, &mut en, &mut raw);
+        let searcher = self.reader.searcher();
+        let collector = query::SearchCollector::new(req, self.fields, has_text);
+        let fruit = searcher
+            .search(&query, &collector)
+            .context("running the search")?;
+        let ranked: Ranked = query::page(fruit, req.offset, req.limit);
+
+        let mut hits = Vec::with_capacity(ranked.hits.len());
+        for hit in ranked.hits {
+            let doc: TantivyDocument = searcher
+                .doc(hit.address)
+                .context("reading a stored result")?;
+            let json = doc
+                .get_first(self.fields.doc)
+                .and_then(|v| v.as_str())
+                .unwrap_or("null")
+                .to_string();
+            hits.push(SearchHit {
+                service: RawValue::from_string(json).context("stored document is not JSON")?,
+                distance_m: hit.distance_m.map(|d| d.round() as u32),
+                matched_because: hit.reason.map(|r| match r {
+                    MatchReason::WithinRadius => "within_radius",
+                    MatchReason::CoversArea => "covers_area",
+                }),
+                covering_area: hit.covering_area,
+                score: hit.score,
+            });
+        }
+
+        let tops = self.taxonomy().top_level_by_hash();
+        let mut categories: Vec<FacetCount> = ranked
+            .facets
+            .iter()
+            .filter_map(|(h, count)| {
+                tops.get(h).map(|t| FacetCount {
+                    slug: t.slug.clone(),
+                    name: t.name.clone(),
+                    count: *count,
+                })
+            })
+            .collect();
+        categories.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.slug.cmp(&b.slug)));
+        Ok(SearchResults {
+            hits,
+            total: ranked.total,
+            categories,
+        })
+    }
+
+    /// Service names for typeahead: every typed word must start a word of
+    /// the name (or a near miss of a whole word), best BM25 first.
+    pub fn suggest_names(&self, text: &str, limit: usize) -> anyhow::Result<Vec<String>> {
+        let mut raw = self.analyzer(schema::RAW)?;
+        let mut words = Vec::new();
+        let mut stream = raw.token_stream(text);
+        while stream.advance() {
+            words.push(stream.token().text.clone());
+        }
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let f = self.fields;
+        let clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .take(8)
+            .map(|w| {
+                let term = Term::from_field_text(f.raw, w);
+                let options: Vec<(Occur, Box<dyn Query>)> = vec![
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                            2.0,
+                        )),
+                    ),
+                    (
+                        Occur::Should,
+                        Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
+                    ),
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(FuzzyTermQuery::new(term, 1, true)),
+                            0.5,
+                        )),
+                    ),
+                ];
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(options)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &query,
+            &tantivy::collector::TopDocs::with_limit(limit * 3).order_by_score(),
+        )?;
+        let mut names: Vec<String> = Vec::new();
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let json = doc
+                .get_first(f.doc)
+                .and_then(|v| v.as_str())
+                .unwrap_or("{}");
+            let name = serde_json::from_str::<serde_json::Value>(json)
+                .ok()
+                .and_then(|v| v["name"].as_str().map(str::to_string));
+            if let Some(name) = name {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            if names.len() == limit {
+                break;
+            }
+        }
+        Ok(names)
+    }
+}

@@ -1,0 +1,266 @@
+//! The indexer: the one task per process that writes the search index. It
+//! tails the change log from the sequence stored with the last commit,
+//! reindexes the services each change touches, and commits in batches (at
+//! most once per interval, never per request).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use indicatif::ProgressBar;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::index::{CachedTerm, CommitPayload, SearchIndex, TaxonomyCache};
+use super::schema::{self, SCHEMA_VERSION};
+use crate::db::{changes, services, taxonomy, DbConnection, Pool};
+use crate::model::enums::TaxonomyKind;
+
+/// Indexing memory budget: enough for large batches, well inside the server's budget.
+const WRITER_MEMORY: usize = 100_000_000;
+const CHANGE_BATCH: i64 = 5_000;
+const LOAD_BATCH: usize = 500;
+
+pub struct Indexer {
+    search: Arc<SearchIndex>,
+    writer: IndexWriter<TantivyDocument>,
+    pool: Pool,
+    seq: i64,
+}
+
+impl Indexer {
+    /// Takes the index's single writer. With `last_seq` `None` (a new or
+    /// rebuilt index) everything is indexed from the database first.
+    pub fn start(
+        search: Arc<SearchIndex>,
+        pool: Pool,
+        last_seq: Option<i64>,
+        progress: Option<&ProgressBar>,
+    ) -> anyhow::Result<Indexer> {
+        let writer = search.index().writer(WRITER_MEMORY).context(
+            "taking the index writer (is another Signpost process using this data directory?)",
+        )?;
+        let mut indexer = Indexer {
+            search,
+            writer,
+            pool,
+            seq: last_seq.unwrap_or(0),
+        };
+        indexer.refresh_taxonomy()?;
+        if last_seq.is_none() {
+            let n = indexer.rebuild(progress)?;
+            tracing::info!(services = n, "built the search index from the database");
+        }
+        Ok(indexer)
+    }
+
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    fn conn(&self) -> anyhow::Result<diesel::r2d2::PooledConnection<crate::db::DbManager>> {
+        self.pool
+            .get()
+            .context("taking a database connection for indexing")
+    }
+
+    fn refresh_taxonomy(&mut self) -> anyhow::Result<()> {
+        let mut conn = self.conn()?;
+        let mut cache = TaxonomyCache::default();
+        for t in taxonomy::all_live(&mut conn)? {
+            match t.taxonomy {
+                TaxonomyKind::Category => {
+                    cache.category_slugs.insert(t.slug.clone(), t.id);
+                }
+                TaxonomyKind::CommunityGroup => {
+                    cache.group_slugs.insert(t.slug.clone(), t.id);
+                }
+                TaxonomyKind::Accessibility => {}
+            }
+            cache.terms.insert(
+                t.id,
+                CachedTerm {
+                    term: crate::model::read::TermRef {
+                        id: t.id,
+                        slug: t.slug,
+                        name: t.name,
+                    },
+                    parent_id: t.parent_id,
+                },
+            );
+        }
+        self.search.set_taxonomy(cache);
+        Ok(())
+    }
+
+    /// Replaces the whole index with what the database holds now.
+    pub fn rebuild(&mut self, progress: Option<&ProgressBar>) -> anyhow::Result<usize> {
+        let mut conn = self.conn()?;
+        let seq = changes::latest_seq(&mut conn)?;
+        if let Some(bar) = progress {
+            bar.set_length(services::count_live(&mut conn)?.max(0) as u64);
+        }
+        self.writer.delete_all_documents()?;
+        let taxonomy = self.search.taxonomy();
+        let fields = self.search.fields();
+        let mut after = String::new();
+        let mut count = 0;
+        loop {
+            let ids = services::live_ids_after(&mut conn, &after, 1_000)?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            for service in services::load(&mut conn, &ids)? {
+                self.writer
+                    .add_document(schema::document(&fields, &service, taxonomy.as_ref()))?;
+                count += 1;
+            }
+            if let Some(bar) = progress {
+                bar.inc(ids.len() as u64);
+            }
+            after = last;
+        }
+        self.seq = seq;
+        self.commit()?;
+        Ok(count)
+    }
+
+    /// Applies every pending change and commits once. Returns how many
+    /// services were reindexed.
+    pub fn catch_up(&mut self) -> anyhow::Result<usize> {
+        let mut conn = self.conn()?;
+        let start = self.seq;
+        let mut touched = 0;
+        loop {
+            let batch = changes::changes_after(&mut conn, self.seq, CHANGE_BATCH)?;
+            let Some(last) = batch.last() else { break };
+            let last_seq = last.seq;
+            let mut ids = BTreeSet::new();
+            let mut taxonomy_changed = Vec::new();
+            for change in &batch {
+                match change.entity_type.as_str() {
+                    "service" => {
+                        ids.insert(change.entity_id.clone());
+                    }
+                    "organisation" => ids.extend(services::ids_for_organisation(
+                        &mut conn,
+                        &change.entity_id,
+                    )?),
+                    "location" => {
+                        ids.extend(services::ids_at_location(&mut conn, &change.entity_id)?)
+                    }
+                    "taxonomy_term" => taxonomy_changed.push(change.entity_id.clone()),
+                    _ => {}
+                }
+            }
+            if !taxonomy_changed.is_empty() {
+                self.refresh_taxonomy()?;
+                let cache = self.search.taxonomy();
+                let mut affected: Vec<String> = Vec::new();
+                for id in &taxonomy_changed {
+                    if let Ok(uuid) = Uuid::parse_str(id) {
+                        affected.extend(cache.with_descendants(uuid).iter().map(Uuid::to_string));
+                    }
+                }
+                ids.extend(services::ids_with_terms(&mut conn, &affected)?);
+            }
+            touched += self.reindex(&mut conn, ids.into_iter().collect())?;
+            self.seq = last_seq;
+        }
+        if self.seq != start {
+            self.commit()?;
+        }
+        Ok(touched)
+    }
+
+    fn reindex(&mut self, conn: &mut DbConnection, ids: Vec<String>) -> anyhow::Result<usize> {
+        let fields = self.search.fields();
+        let taxonomy = self.search.taxonomy();
+        for chunk in ids.chunks(LOAD_BATCH) {
+            for id in chunk {
+                self.writer
+                    .delete_term(Term::from_field_text(fields.id, id));
+            }
+            for service in services::load(conn, chunk)? {
+                if schema::indexable(&service) {
+                    self.writer.add_document(schema::document(
+                        &fields,
+                        &service,
+                        taxonomy.as_ref(),
+                    ))?;
+                }
+            }
+        }
+        Ok(ids.len())
+    }
+
+    fn commit(&mut self) -> anyhow::Result<()> {
+        let payload = serde_json::to_string(&CommitPayload {
+            schema: SCHEMA_VERSION,
+            seq: self.seq,
+        })?;
+        let mut prepared = self
+            .writer
+            .prepare_commit()
+            .context("preparing an index commit")?;
+        prepared.set_payload(&payload);
+        prepared.commit().context("committing the index")?;
+        self.search.reload()
+    }
+}
+
+/// The running indexer task.
+pub struct IndexerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Runs the indexer every `interval` until shut down.
+pub fn spawn(indexer: Indexer, interval: Duration) -> IndexerHandle {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let mut indexer = Some(indexer);
+        loop {
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(interval) => false,
+                _ = stopped.changed() => true,
+            };
+            let Some(mut current) = indexer.take() else {
+                break;
+            };
+            let result = tokio::task::spawn_blocking(move || {
+                let r = current.catch_up();
+                (current, r)
+            })
+            .await;
+            match result {
+                Ok((back, outcome)) => {
+                    if let Err(e) = outcome {
+                        tracing::error!(error = %format!("{e:#}"), "indexing failed; will retry");
+                    }
+                    indexer = Some(back);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "indexer task panicked; search stops updating");
+                    break;
+                }
+            }
+            if stopping {
+                tracing::info!("indexer stopped after a final commit");
+                break;
+            }
+        }
+    });
+    IndexerHandle { stop, task }
+}
+
+impl IndexerHandle {
+    /// Applies what is pending, commits, and stops.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}

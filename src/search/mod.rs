@@ -1,0 +1,12 @@
+//! Search: a tantivy index kept in step with the database by the indexer.
+//! The database stays the source of truth; the index can always be rebuilt.
+
+pub mod cells;
+pub mod index;
+pub mod indexer;
+pub mod query;
+pub mod schema;
+pub mod synonyms;
+
+pub use index::SearchIndex;
+pub use indexer::Indexer;

@@ -1,0 +1,639 @@
+//! Turning a search request into a tantivy query, and collecting results:
+//! exact distances, the ranking blend, facets and the requested page.
+//!
+//! Ranking (sort=relevance) multiplies four factors, documented in
+//! `docs/search.md`:
+//! - text: BM25 over name (×3), categories/groups/organisation (×1.5) and
+//!   description (×1), plus small constant bonuses for typo and prefix
+//!   matches; 1 when there are no keywords;
+//! - place: for a location within the radius `1 / (1 + d / 2 km)`; for a
+//!   service that only covers the searcher's area, a fixed factor by how
+//!   specific that area is (council area or HSCP 0.45, health board 0.35,
+//!   Scotland 0.25, UK 0.2); the better of the two; 1 without a point;
+//! - freshness: 1 when reviewed within the review period, 0.9 when due for
+//!   review, 0.6 when overdue;
+//! - ties are broken by id, so results are deterministic.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+
+use super::cells;
+use super::schema::{hash, review_state, Fields, ReviewState};
+use super::synonyms;
+use crate::model::enums::{AreaType, ServiceStatus};
+
+/// Largest radius a search may ask for, in metres.
+pub const MAX_RADIUS_M: f64 = 100_000.0;
+pub const DEFAULT_RADIUS_M: f64 = 5_000.0;
+/// Results beyond this many are not ranked (narrow the search instead).
+pub const MAX_WINDOW: usize = 5_000;
+/// Words of a query that are used; the rest are ignored.
+const MAX_WORDS: usize = 12;
+/// Distance at which a local result's place factor halves.
+const DISTANCE_HALF_M: f64 = 2_000.0;
+
+/// Words that carry no meaning in a directory search; never required.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "or", "not", "the", "of", "for", "in", "on", "at", "to", "with", "near",
+    "me", "my", "is", "are", "by", "from", "help", "service", "services",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationScope {
+    /// Services with a location within the radius.
+    Local,
+    /// Services with no location that cover the searcher's area.
+    National,
+    /// Either.
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Relevance,
+    Distance,
+    Name,
+    RecentlyVerified,
+}
+
+/// A place to search around, with the coded areas it lies in.
+#[derive(Debug, Clone)]
+pub struct SearchPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// Area codes containing the point and their types.
+    pub areas: Vec<(String, AreaType)>,
+}
+
+/// A validated search.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub text: Option<String>,
+    pub point: Option<SearchPoint>,
+    pub radius_m: f64,
+    /// Category slugs; a parent matches its descendants (indexed with ancestors).
+    pub categories: Vec<String>,
+    pub community_groups: Vec<String>,
+    pub service_areas: Vec<String>,
+    pub scope: LocationScope,
+    pub statuses: Vec<ServiceStatus>,
+    pub include_stale: bool,
+    pub sort: SortOrder,
+    pub offset: usize,
+    pub limit: usize,
+    pub now: DateTime<Utc>,
+    pub review_days: i64,
+    pub grace_days: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchReason {
+    WithinRadius,
+    CoversArea,
+}
+
+/// One ranked result, before its stored document is read.
+#[derive(Debug, Clone)]
+pub struct RankedHit {
+    pub address: DocAddress,
+    pub distance_m: Option<f64>,
+    pub reason: Option<MatchReason>,
+    pub covering_area: Option<String>,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Ranked {
+    pub hits: Vec<RankedHit>,
+    pub total: usize,
+    /// Hash of a top-level category slug → number of matching services.
+    pub facets: HashMap<u64, usize>,
+}
+
+/// Builds the query: keywords must all match (each through its stem, a
+/// synonym, a near-miss spelling or, for the last word, a prefix); filters
+/// match without scoring.
+pub fn build_query(
+    req: &SearchRequest,
+    f: &Fields,
+    en: &mut TextAnalyzer,
+    raw: &mut TextAnalyzer,
+) -> (Box<dyn Query>, bool) {
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let text = req
+        .text
+        .as_deref()
+        .map(|t| text_query(t, f, en, raw))
+        .unwrap_or(None);
+    let has_text = text.is_some();
+    if let Some(q) = text {
+        must.push((Occur::Must, q));
+    }
+    let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    // A disjunction of term queries rather than a TermSetQuery: the latter
+    // builds an FST per query, which costs more than the whole search here.
+    let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+        let terms: Vec<(Occur, Box<dyn Query>)> = values
+            .iter()
+            .map(|v| {
+                let term = Term::from_field_text(field, v);
+                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(terms))
+    };
+    let statuses: Vec<String> = req
+        .statuses
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
+    filters.push((Occur::Must, any_of(f.status, &statuses)));
+    if !req.categories.is_empty() {
+        filters.push((Occur::Must, any_of(f.category, &req.categories)));
+    }
+    if !req.community_groups.is_empty() {
+        filters.push((
+            Occur::Must,
+            any_of(f.community_group, &req.community_groups),
+        ));
+    }
+    if !req.service_areas.is_empty() {
+        filters.push((Occur::Must, any_of(f.area, &req.service_areas)));
+    }
+    let local = || -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(f.kind, "local"),
+            IndexRecordOption::Basic,
+        ))
+    };
+    match (&req.point, req.scope) {
+        (None, LocationScope::Local) => filters.push((Occur::Must, local())),
+        (None, LocationScope::National) => {
+            filters.push((Occur::Must, any_of(f.kind, &["area".to_string()])));
+            filters.push((Occur::MustNot, local()));
+        }
+        (None, LocationScope::All) => {}
+        (Some(p), scope) => {
+            let cells: Vec<String> = cells::cells_covering(p.latitude, p.longitude, req.radius_m);
+            let codes: Vec<String> = p.areas.iter().map(|(c, _)| c.clone()).collect();
+            let near = any_of(f.cell, &cells);
+            let covers = any_of(f.area, &codes);
+            match scope {
+                LocationScope::Local => filters.push((Occur::Must, near)),
+                LocationScope::National => {
+                    filters.push((Occur::Must, covers));
+                    filters.push((Occur::MustNot, local()));
+                }
+                LocationScope::All => filters.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, near),
+                        (Occur::Should, covers),
+                    ])),
+                )),
+            }
+        }
+    }
+    // A purely negative boolean query matches nothing: anchor it.
+    filters.push((Occur::Must, Box::new(AllQuery)));
+    must.push((
+        Occur::Must,
+        Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(filters)),
+            0.0,
+        )),
+    ));
+    (Box::new(BooleanQuery::new(must)), has_text)
+}
+
+fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// The keyword part. User text is only ever split into words: no query
+/// syntax is parsed, so quotes, colons, brackets or AND cannot change it.
+fn text_query(
+    text: &str,
+    f: &Fields,
+    en: &mut TextAnalyzer,
+    raw: &mut TextAnalyzer,
+) -> Option<Box<dyn Query>> {
+    let words: Vec<String> = tokens(raw, text).into_iter().take(MAX_WORDS).collect();
+    let trailing_space = text.ends_with(char::is_whitespace);
+    let expansions = synonyms::expansions(&words);
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if let Some(e) = expansions.iter().find(|e| e.start == i) {
+            let typing = i + e.len == words.len() && !trailing_space;
+            // The words as typed keep their typo and prefix tolerance; the
+            // synonyms are added as alternatives.
+            let as_typed = match &words[i..i + e.len] {
+                [one] => word_query(one, typing, f, en),
+                many => phrase(many, f, en, 1.0),
+            };
+            let mut options: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, as_typed)];
+            for alt in &e.alternatives {
+                options.push((Occur::Should, phrase(alt, f, en, 0.8)));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(options))));
+            i += e.len;
+            continue;
+        }
+        let word = &words[i];
+        let is_last = i + 1 == words.len();
+        if STOP_WORDS.contains(&word.as_str()) && !(is_last && !trailing_space && words.len() == 1)
+        {
+            i += 1;
+            continue;
+        }
+        clauses.push((
+            Occur::Must,
+            word_query(word, is_last && !trailing_space, f, en),
+        ));
+        i += 1;
+    }
+    if clauses.is_empty() {
+        None
+    } else {
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(q, boost))
+}
+
+/// One word: its stem in each text field (BM25), a near-miss spelling and,
+/// for the word being typed, a prefix (both constant-score and small, so an
+/// exact match always ranks first).
+fn word_query(word: &str, typing: bool, f: &Fields, en: &mut TextAnalyzer) -> Box<dyn Query> {
+    let mut options: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for stem in tokens(en, word) {
+        for (field, boost) in [(f.name, 3.0), (f.topics, 1.5), (f.description, 1.0)] {
+            let term = Term::from_field_text(field, &stem);
+            options.push((
+                Occur::Should,
+                boosted(
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    boost,
+                ),
+            ));
+        }
+    }
+    let chars = word.chars().count();
+    if chars >= 4 {
+        let distance = if chars >= 8 { 2 } else { 1 };
+        let term = Term::from_field_text(f.raw, word);
+        options.push((
+            Occur::Should,
+            boosted(Box::new(FuzzyTermQuery::new(term, distance, true)), 0.3),
+        ));
+    }
+    if typing && chars >= 2 {
+        let term = Term::from_field_text(f.raw, word);
+        options.push((
+            Occur::Should,
+            boosted(Box::new(FuzzyTermQuery::new_prefix(term, 0, true)), 0.3),
+        ));
+    }
+    Box::new(BooleanQuery::new(options))
+}
+
+/// Words as a phrase (or a term when single) in each text field.
+fn phrase(words: &[String], f: &Fields, en: &mut TextAnalyzer, boost: f32) -> Box<dyn Query> {
+    let stems: Vec<String> = words.iter().flat_map(|w| tokens(en, w)).collect();
+    let mut options: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field, field_boost) in [(f.name, 3.0), (f.topics, 1.5), (f.description, 1.0)] {
+        let q: Box<dyn Query> = match stems.as_slice() {
+            [] => continue,
+            [one] => Box::new(TermQuery::new(
+                Term::from_field_text(field, one),
+                IndexRecordOption::WithFreqs,
+            )),
+            many => Box::new(PhraseQuery::new(
+                many.iter()
+                    .map(|s| Term::from_field_text(field, s))
+                    .collect(),
+            )),
+        };
+        options.push((Occur::Should, boosted(q, field_boost * boost)));
+    }
+    Box::new(BooleanQuery::new(options))
+}
+
+/// How much a service that only covers the searcher's area counts, by how
+/// specific the area is.
+pub fn area_factor(area_type: AreaType) -> f64 {
+    match area_type {
+        AreaType::CouncilArea | AreaType::Hscp => 0.45,
+        AreaType::HealthBoard => 0.35,
+        AreaType::Country => 0.25,
+        AreaType::Uk => 0.2,
+    }
+}
+
+pub fn distance_factor(distance_m: f64) -> f64 {
+    1.0 / (1.0 + distance_m / DISTANCE_HALF_M)
+}
+
+pub fn freshness_factor(state: ReviewState) -> f64 {
+    match state {
+        ReviewState::Fresh => 1.0,
+        ReviewState::Due => 0.9,
+        ReviewState::Overdue => 0.6,
+    }
+}
+
+/// Everything the per-segment collectors share.
+struct Context {
+    fields: Fields,
+    point: Option<(f64, f64)>,
+    radius_m: f64,
+    /// Hash of an area code containing the point → (factor, code).
+    areas: HashMap<u64, (f64, String)>,
+    scope: LocationScope,
+    sort: SortOrder,
+    window: usize,
+    now: DateTime<Utc>,
+    review_days: i64,
+    grace_days: i64,
+    include_stale: bool,
+    use_text_score: bool,
+}
+
+pub struct SearchCollector {
+    ctx: Arc<Context>,
+}
+
+impl SearchCollector {
+    pub fn new(req: &SearchRequest, fields: Fields, use_text_score: bool) -> Self {
+        let areas = req
+            .point
+            .iter()
+            .flat_map(|p| p.areas.iter())
+            .map(|(code, t)| (hash(code), (area_factor(*t), code.clone())))
+            .collect();
+        SearchCollector {
+            ctx: Arc::new(Context {
+                fields,
+                point: req.point.as_ref().map(|p| (p.latitude, p.longitude)),
+                radius_m: req.radius_m,
+                areas,
+                scope: req.scope,
+                sort: req.sort,
+                window: (req.offset + req.limit).min(MAX_WINDOW),
+                now: req.now,
+                review_days: req.review_days,
+                grace_days: req.grace_days,
+                include_stale: req.include_stale,
+                use_text_score,
+            }),
+        }
+    }
+}
+
+/// A candidate in the top-k heap: ordered so the worst is on top.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    key: u64,
+    id: u128,
+    hit: RankedHit,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    /// Smaller key is better; ties go to the smaller id.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key).then(self.id.cmp(&other.id))
+    }
+}
+
+/// Best candidates (at most the window), how many matched, facet counts.
+pub type Harvest = (Vec<Candidate>, usize, HashMap<u64, usize>);
+
+pub struct SegmentSearch {
+    ctx: Arc<Context>,
+    segment: SegmentOrdinal,
+    points: Column<u64>,
+    area_hash: Column<u64>,
+    top_category: Column<u64>,
+    verified_at: Column<i64>,
+    id_hi: Column<u64>,
+    id_lo: Column<u64>,
+    name_key: Column<u64>,
+    heap: BinaryHeap<Candidate>,
+    total: usize,
+    facets: HashMap<u64, usize>,
+}
+
+impl Collector for SearchCollector {
+    type Fruit = Harvest;
+    type Child = SegmentSearch;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentSearch> {
+        let ff = reader.fast_fields();
+        let _ = self.ctx.fields;
+        Ok(SegmentSearch {
+            ctx: self.ctx.clone(),
+            segment,
+            points: ff.u64("points")?,
+            area_hash: ff.u64("area_hash")?,
+            top_category: ff.u64("top_category")?,
+            verified_at: ff.i64("verified_at")?,
+            id_hi: ff.u64("id_hi")?,
+            id_lo: ff.u64("id_lo")?,
+            name_key: ff.u64("name_key")?,
+            heap: BinaryHeap::new(),
+            total: 0,
+            facets: HashMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.ctx.use_text_score
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Harvest>) -> tantivy::Result<Harvest> {
+        let mut all = Vec::new();
+        let mut total = 0;
+        let mut facets: HashMap<u64, usize> = HashMap::new();
+        for (candidates, count, seg_facets) in fruits {
+            all.extend(candidates);
+            total += count;
+            for (k, v) in seg_facets {
+                *facets.entry(k).or_default() += v;
+            }
+        }
+        all.sort();
+        all.truncate(self.ctx.window);
+        Ok((all, total, facets))
+    }
+}
+
+impl SegmentCollector for SegmentSearch {
+    type Fruit = Harvest;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let ctx = &self.ctx;
+        let verified = self.verified_at.first(doc).unwrap_or(0);
+        let review = review_state(verified, ctx.now, ctx.review_days, ctx.grace_days);
+        if !ctx.include_stale && review == ReviewState::Overdue {
+            return;
+        }
+
+        let mut distance_m = None;
+        let mut reason = None;
+        let mut covering_area = None;
+        let mut place = 1.0;
+        if let Some(origin) = ctx.point {
+            let nearest = self
+                .points
+                .values_for_doc(doc)
+                .map(|p| cells::distance_m(origin, cells::unpack(p)))
+                .fold(f64::INFINITY, f64::min);
+            let within = nearest <= ctx.radius_m;
+            let best_area = self
+                .area_hash
+                .values_for_doc(doc)
+                .filter_map(|h| ctx.areas.get(&h))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let has_points = nearest.is_finite();
+            let matched = match ctx.scope {
+                LocationScope::Local => within,
+                LocationScope::National => best_area.is_some() && !has_points,
+                LocationScope::All => within || best_area.is_some(),
+            };
+            if !matched {
+                return;
+            }
+            if has_points {
+                distance_m = Some(nearest);
+            }
+            let local_factor = if within {
+                distance_factor(nearest)
+            } else {
+                0.0
+            };
+            let area = best_area.map(|a| a.0).unwrap_or(0.0);
+            if within && local_factor >= area {
+                reason = Some(MatchReason::WithinRadius);
+                place = local_factor;
+            } else if let Some((factor, code)) = best_area {
+                reason = Some(MatchReason::CoversArea);
+                covering_area = Some(code.clone());
+                place = *factor;
+            }
+        }
+
+        let text = if ctx.use_text_score {
+            f64::from(score)
+        } else {
+            1.0
+        };
+        let final_score = text * place * freshness_factor(review);
+
+        self.total += 1;
+        for top in self.top_category.values_for_doc(doc) {
+            *self.facets.entry(top).or_default() += 1;
+        }
+
+        let key = match ctx.sort {
+            SortOrder::Relevance => u64::MAX - u64::from((final_score as f32).max(0.0).to_bits()),
+            SortOrder::Distance => match (reason, distance_m) {
+                (Some(MatchReason::WithinRadius), Some(d)) => (d * 10.0) as u64,
+                // Area-only matches follow every local one, most specific area first.
+                _ => (1u64 << 62) + ((1.0 - place) * 1_000.0) as u64,
+            },
+            SortOrder::Name => self.name_key.first(doc).unwrap_or(0),
+            SortOrder::RecentlyVerified => u64::MAX - (verified.max(0) as u64),
+        };
+        let id = (u128::from(self.id_hi.first(doc).unwrap_or(0)) << 64)
+            | u128::from(self.id_lo.first(doc).unwrap_or(0));
+        let candidate = Candidate {
+            key,
+            id,
+            hit: RankedHit {
+                address: DocAddress::new(self.segment, doc),
+                distance_m,
+                reason,
+                covering_area,
+                score: final_score as f32,
+            },
+        };
+        if self.heap.len() < ctx.window {
+            self.heap.push(candidate);
+        } else if self.heap.peek().is_some_and(|worst| candidate < *worst) {
+            self.heap.pop();
+            self.heap.push(candidate);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.heap.into_vec(), self.total, self.facets)
+    }
+}
+
+/// Applies the page window to merged candidates.
+pub fn page(fruit: Harvest, offset: usize, limit: usize) -> Ranked {
+    let (candidates, total, facets) = fruit;
+    Ranked {
+        hits: candidates
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|c| c.hit)
+            .collect(),
+        total,
+        facets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_helpline_does_not_bury_the_group_round_the_corner() {
+        // Equal text scores: a local group 1 km away beats a Scotland-wide service.
+        assert!(distance_factor(1_000.0) > area_factor(AreaType::Country));
+        // A council-wide service ranks like a local group about 2.4 km away.
+        assert!(distance_factor(2_000.0) > area_factor(AreaType::CouncilArea));
+        assert!(distance_factor(3_000.0) < area_factor(AreaType::CouncilArea));
+        assert!(area_factor(AreaType::CouncilArea) > area_factor(AreaType::HealthBoard));
+        assert!(area_factor(AreaType::HealthBoard) > area_factor(AreaType::Country));
+        assert!(area_factor(AreaType::Country) > area_factor(AreaType::Uk));
+    }
+}

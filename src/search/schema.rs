@@ -1,0 +1,273 @@
+//! The index schema, its analyzers, and how a service becomes a document.
+
+use chrono::{DateTime, Utc};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer, TokenStream,
+};
+use tantivy::{Index, TantivyDocument};
+
+use super::cells;
+use crate::model::enums::{LocationType, ServiceStatus};
+use crate::model::read::{Service, TermRef};
+
+/// Bump when the schema or document building changes: the index is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// English: lower case, ASCII folding, Porter-style stemming.
+pub const EN: &str = "signpost_en";
+/// Same without stemming: for typo tolerance and typeahead prefixes.
+pub const RAW: &str = "signpost_raw";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub id_hi: Field,
+    pub id_lo: Field,
+    pub name: Field,
+    pub description: Field,
+    pub topics: Field,
+    pub raw: Field,
+    pub category: Field,
+    pub community_group: Field,
+    pub area: Field,
+    pub status: Field,
+    pub kind: Field,
+    pub cell: Field,
+    pub points: Field,
+    pub area_hash: Field,
+    pub top_category: Field,
+    pub verified_at: Field,
+    pub name_key: Field,
+    pub doc: Field,
+}
+
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        id_hi: b.add_u64_field("id_hi", FAST),
+        id_lo: b.add_u64_field("id_lo", FAST),
+        name: b.add_text_field("name", text(EN)),
+        description: b.add_text_field("description", text(EN)),
+        topics: b.add_text_field("topics", text(EN)),
+        raw: b.add_text_field("raw", text(RAW)),
+        category: b.add_text_field("category", STRING),
+        community_group: b.add_text_field("community_group", STRING),
+        area: b.add_text_field("area", STRING),
+        status: b.add_text_field("status", STRING),
+        kind: b.add_text_field("kind", STRING),
+        cell: b.add_text_field("cell", STRING),
+        points: b.add_u64_field("points", FAST),
+        area_hash: b.add_u64_field("area_hash", FAST),
+        top_category: b.add_u64_field("top_category", FAST),
+        verified_at: b.add_i64_field("verified_at", FAST | INDEXED),
+        name_key: b.add_u64_field("name_key", FAST),
+        doc: b.add_text_field("doc", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The fields of an opened index, by name.
+pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
+    let f = |name: &str| schema.get_field(name);
+    Ok(Fields {
+        id: f("id")?,
+        id_hi: f("id_hi")?,
+        id_lo: f("id_lo")?,
+        name: f("name")?,
+        description: f("description")?,
+        topics: f("topics")?,
+        raw: f("raw")?,
+        category: f("category")?,
+        community_group: f("community_group")?,
+        area: f("area")?,
+        status: f("status")?,
+        kind: f("kind")?,
+        cell: f("cell")?,
+        points: f("points")?,
+        area_hash: f("area_hash")?,
+        top_category: f("top_category")?,
+        verified_at: f("verified_at")?,
+        name_key: f("name_key")?,
+        doc: f("doc")?,
+    })
+}
+
+pub fn register_analyzers(index: &Index) {
+    let en = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build();
+    let raw = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    index.tokenizers().register(EN, en);
+    index.tokenizers().register(RAW, raw);
+}
+
+/// Stable 64-bit hash (FNV-1a) for codes and slugs kept in fast fields.
+pub fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// First 8 bytes of the folded, lower-cased name as a big-endian number, so
+/// numeric order is alphabetical order (ties fall back to id).
+pub fn name_key(name: &str) -> u64 {
+    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut folded = String::new();
+    let mut stream = analyzer.token_stream(name);
+    while let Some(token) = stream.next() {
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        folded.push_str(&token.text);
+        if folded.len() >= 8 {
+            break;
+        }
+    }
+    let mut bytes = [0u8; 8];
+    for (slot, b) in bytes.iter_mut().zip(folded.bytes()) {
+        *slot = b;
+    }
+    u64::from_be_bytes(bytes)
+}
+
+/// What the index needs to know about the taxonomy beyond a service's own terms.
+pub trait TermLookup {
+    /// The term and its ancestors, nearest first.
+    fn with_ancestors(&self, term: &TermRef) -> Vec<TermRef>;
+}
+
+/// Builds the document for a service. Freshness is not baked in: it is
+/// computed at query time from `verified_at`, so ageing needs no reindex.
+pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    let id = service.id;
+    let (hi, lo) = id.as_u64_pair();
+    d.add_text(f.id, id.to_string());
+    d.add_u64(f.id_hi, hi);
+    d.add_u64(f.id_lo, lo);
+    d.add_text(f.name, &service.name);
+    d.add_text(f.description, &service.description);
+    d.add_text(f.raw, &service.name);
+    d.add_text(f.topics, &service.organisation.name);
+
+    for cat in &service.categories {
+        let lineage = terms.with_ancestors(cat);
+        for t in &lineage {
+            d.add_text(f.category, &t.slug);
+            d.add_text(f.topics, &t.name);
+            d.add_text(f.raw, &t.name);
+        }
+        if let Some(top) = lineage.last() {
+            d.add_u64(f.top_category, hash(&top.slug));
+        }
+    }
+    for group in &service.community_groups {
+        d.add_text(f.community_group, &group.slug);
+        d.add_text(f.topics, &group.name);
+    }
+    for area in &service.service_areas {
+        d.add_text(f.area, &area.code);
+        d.add_u64(f.area_hash, hash(&area.code));
+    }
+    d.add_text(f.status, service.status.as_str());
+
+    let mut has_point = false;
+    for loc in service
+        .locations
+        .iter()
+        .filter(|l| l.archived_at.is_none() && l.location_type == LocationType::Physical)
+    {
+        if let (Some(lat), Some(lon)) = (loc.latitude, loc.longitude) {
+            has_point = true;
+            d.add_u64(f.points, cells::pack(lat, lon));
+            for cell in cells::cells_for_point(lat, lon) {
+                d.add_text(f.cell, cell);
+            }
+        }
+    }
+    if has_point {
+        d.add_text(f.kind, "local");
+    }
+    if !service.service_areas.is_empty() {
+        d.add_text(f.kind, "area");
+    }
+    d.add_i64(
+        f.verified_at,
+        service.last_verified_at.map(|t| t.timestamp()).unwrap_or(0),
+    );
+    d.add_u64(f.name_key, name_key(&service.name));
+    d.add_text(f.doc, serde_json::to_string(service).unwrap_or_default());
+    d
+}
+
+/// Whether a service belongs in the index at all: archived ones do not.
+pub fn indexable(service: &Service) -> bool {
+    service.archived_at.is_none()
+}
+
+/// Review age of a listing, used for ranking and the `include_stale` filter.
+pub fn review_state(
+    verified_at: i64,
+    now: DateTime<Utc>,
+    review_days: i64,
+    grace_days: i64,
+) -> ReviewState {
+    let age_days = (now.timestamp() - verified_at) / 86_400;
+    if verified_at == 0 || age_days > review_days + grace_days {
+        ReviewState::Overdue
+    } else if age_days > review_days {
+        ReviewState::Due
+    } else {
+        ReviewState::Fresh
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewState {
+    Fresh,
+    Due,
+    Overdue,
+}
+
+/// Statuses shown when the caller does not ask for others.
+pub const DEFAULT_STATUSES: [ServiceStatus; 1] = [ServiceStatus::Active];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_keys_sort_alphabetically_and_fold() {
+        assert!(name_key("Apple") < name_key("banana"));
+        assert!(name_key("Ábc") < name_key("abd"));
+        assert_eq!(name_key("Café"), name_key("cafe"));
+    }
+
+    #[test]
+    fn hash_is_stable() {
+        assert_eq!(hash("S12000049"), hash("S12000049"));
+        assert_ne!(hash("S12000049"), hash("S12000050"));
+    }
+}
