@@ -47,7 +47,7 @@ const METRES_PER_DEGREE: f64 = 111_195.0;
 
 /// The kinds of area in the shipped boundaries, most specific first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AreaType {
+enum AreaType {
     CouncilArea,
     Hscp,
     HealthBoard,

@@ -4,6 +4,10 @@
 //! Everything is held in vectors sorted by their search key, so a suggestion
 //! is a few binary searches for a prefix rather than a scan of 158,000
 //! postcodes.
+//!
+//! Town names come from the UK outcode list, which names one town per
+//! outcode: it has no town for some Scottish outcodes (Perth, Stirling,
+//! Dumfries, Falkirk among them) and names no neighbourhoods inside Glasgow.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -23,12 +27,17 @@ const MAX_KEY_CHARS: usize = 64;
 /// A suggested place and where to centre a search on it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Place {
+    /// As it should be shown: `G31 2ER`, `G31 2`, `G31`, `Kirkintilloch`,
+    /// `City of Edinburgh`.
     pub label: String,
     pub kind: PlaceKind,
+    /// The postcode's position, or the centroid of a sector, district, town
+    /// or council area (WGS84).
     pub latitude: f64,
     pub longitude: f64,
 }
 
+/// What a suggested place is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceKind {
