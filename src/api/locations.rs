@@ -1,6 +1,5 @@
 //! `/api/v1/locations`
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -8,13 +7,14 @@ use utoipa::IntoParams;
 
 use super::envelope::{Item, List};
 use super::error::{ApiError, Problem};
-use super::extract::{self, if_match, path_id, JsonBody};
-use super::{check_body_id, item_response, merge_patch, patch_object};
+use super::extract::{self, JsonBody};
+use super::records::{self, Record};
+use crate::db::changes::Stamp;
 use crate::db::locations::{self as repo, LocationFilter};
+use crate::db::{DbConnection, RepoResult};
 use crate::geo::Postcode;
 use crate::model::location::LocationInput;
 use crate::model::read::Location;
-use crate::model::Actor;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -117,11 +117,10 @@ pub async fn list(
 )]
 pub async fn get(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let record = state.db(move |c| repo::get(c, id)).await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::get::<Locations>(state, req, id).await
 }
 
 #[utoipa::path(
@@ -141,20 +140,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: JsonBody<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.0;
-    let id = input.id;
-    let draft = input.validate(&state.postcodes)?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::create(c, &stamp, id, draft))
-        .await?;
-    let location = format!("/api/v1/locations/{}", record.id);
-    Ok(item_response(
-        StatusCode::CREATED,
-        &record,
-        record.version,
-        Some(location),
-    ))
+    records::create::<Locations>(state, body).await
 }
 
 #[utoipa::path(
@@ -180,15 +166,7 @@ pub async fn replace(
     id: web::Path<String>,
     body: JsonBody<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    check_body_id(id, body.0.id)?;
-    let draft = body.0.validate(&state.postcodes)?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::update(c, &stamp, id, expected, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::replace::<Locations>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -213,22 +191,7 @@ pub async fn patch(
     id: web::Path<String>,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    patch_object(&body.0)?;
-    let current = state.db(move |c| repo::get(c, id)).await?;
-    let mut merged =
-        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    merge_patch(&mut merged, &body.0);
-    let input: LocationInput = extract::from_value(merged)?;
-    check_body_id(id, input.id)?;
-    let draft = input.validate(&state.postcodes)?;
-    let stamp = state.stamp(Actor::anonymous());
-    let version = expected.or(Some(current.version));
-    let record = state
-        .db(move |c| repo::update(c, &stamp, id, version, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::patch::<Locations>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -249,11 +212,70 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::archive(c, &stamp, id, expected))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::delete::<Locations>(state, req, id).await
+}
+
+/// How locations plug into the shared record handlers.
+pub struct Locations;
+
+impl Record for Locations {
+    type Input = LocationInput;
+    type Draft = crate::model::location::LocationDraft;
+    type Read = Location;
+    const PATH: &'static str = "/api/v1/locations";
+
+    fn id(read: &Location) -> uuid::Uuid {
+        read.id
+    }
+
+    fn version(read: &Location) -> i64 {
+        read.version
+    }
+
+    fn to_input(read: &Location) -> LocationInput {
+        read.to_input()
+    }
+
+    fn input_id(input: &LocationInput) -> Option<uuid::Uuid> {
+        input.id
+    }
+
+    fn validate(
+        state: &AppState,
+        input: LocationInput,
+    ) -> Result<Self::Draft, crate::model::Invalid> {
+        input.validate(&state.postcodes)
+    }
+
+    fn get(c: &mut DbConnection, id: uuid::Uuid) -> RepoResult<Location> {
+        crate::db::locations::get(c, id)
+    }
+
+    fn create(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: Option<uuid::Uuid>,
+        draft: Self::Draft,
+    ) -> RepoResult<Location> {
+        crate::db::locations::create(c, stamp, id, draft)
+    }
+
+    fn update(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+        draft: Self::Draft,
+    ) -> RepoResult<Location> {
+        crate::db::locations::update(c, stamp, id, expected, draft)
+    }
+
+    fn archive(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+    ) -> RepoResult<Location> {
+        crate::db::locations::archive(c, stamp, id, expected)
+    }
 }

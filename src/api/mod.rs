@@ -9,6 +9,7 @@ pub mod extract;
 pub mod locations;
 pub mod openapi;
 pub mod organisations;
+pub mod records;
 pub mod search;
 pub mod services;
 pub mod taxonomy;

@@ -1,6 +1,5 @@
 //! `/api/v1/organisations`
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -8,12 +7,13 @@ use utoipa::IntoParams;
 
 use super::envelope::{Item, List};
 use super::error::{ApiError, Problem};
-use super::extract::{self, if_match, path_id, JsonBody};
-use super::{check_body_id, item_response, merge_patch, patch_object};
+use super::extract::{self, JsonBody};
+use super::records::{self, Record};
+use crate::db::changes::Stamp;
 use crate::db::organisations::{self as repo, OrganisationFilter, OrganisationSort};
+use crate::db::{DbConnection, RepoResult};
 use crate::model::organisation::OrganisationInput;
 use crate::model::read::Organisation;
-use crate::model::Actor;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -97,11 +97,10 @@ pub async fn list(
 )]
 pub async fn get(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let org = state.db(move |c| repo::get(c, id)).await?;
-    Ok(item_response(StatusCode::OK, &org, org.version, None))
+    records::get::<Organisations>(state, req, id).await
 }
 
 #[utoipa::path(
@@ -121,20 +120,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: JsonBody<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.0;
-    let id = input.id;
-    let draft = input.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let org = state
-        .db(move |c| repo::create(c, &stamp, id, draft))
-        .await?;
-    let location = format!("/api/v1/organisations/{}", org.id);
-    Ok(item_response(
-        StatusCode::CREATED,
-        &org,
-        org.version,
-        Some(location),
-    ))
+    records::create::<Organisations>(state, body).await
 }
 
 #[utoipa::path(
@@ -160,15 +146,7 @@ pub async fn replace(
     id: web::Path<String>,
     body: JsonBody<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    check_body_id(id, body.0.id)?;
-    let draft = body.0.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let org = state
-        .db(move |c| repo::update(c, &stamp, id, expected, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &org, org.version, None))
+    records::replace::<Organisations>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -193,22 +171,7 @@ pub async fn patch(
     id: web::Path<String>,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    patch_object(&body.0)?;
-    let current = state.db(move |c| repo::get(c, id)).await?;
-    let mut merged =
-        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    merge_patch(&mut merged, &body.0);
-    let input: OrganisationInput = extract::from_value(merged)?;
-    check_body_id(id, input.id)?;
-    let draft = input.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let version = expected.or(Some(current.version));
-    let org = state
-        .db(move |c| repo::update(c, &stamp, id, version, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &org, org.version, None))
+    records::patch::<Organisations>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -229,11 +192,70 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    let stamp = state.stamp(Actor::anonymous());
-    let org = state
-        .db(move |c| repo::archive(c, &stamp, id, expected))
-        .await?;
-    Ok(item_response(StatusCode::OK, &org, org.version, None))
+    records::delete::<Organisations>(state, req, id).await
+}
+
+/// How organisations plug into the shared record handlers.
+pub struct Organisations;
+
+impl Record for Organisations {
+    type Input = OrganisationInput;
+    type Draft = crate::model::organisation::OrganisationDraft;
+    type Read = Organisation;
+    const PATH: &'static str = "/api/v1/organisations";
+
+    fn id(read: &Organisation) -> uuid::Uuid {
+        read.id
+    }
+
+    fn version(read: &Organisation) -> i64 {
+        read.version
+    }
+
+    fn to_input(read: &Organisation) -> OrganisationInput {
+        read.to_input()
+    }
+
+    fn input_id(input: &OrganisationInput) -> Option<uuid::Uuid> {
+        input.id
+    }
+
+    fn validate(
+        _state: &AppState,
+        input: OrganisationInput,
+    ) -> Result<Self::Draft, crate::model::Invalid> {
+        input.validate()
+    }
+
+    fn get(c: &mut DbConnection, id: uuid::Uuid) -> RepoResult<Organisation> {
+        crate::db::organisations::get(c, id)
+    }
+
+    fn create(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: Option<uuid::Uuid>,
+        draft: Self::Draft,
+    ) -> RepoResult<Organisation> {
+        crate::db::organisations::create(c, stamp, id, draft)
+    }
+
+    fn update(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+        draft: Self::Draft,
+    ) -> RepoResult<Organisation> {
+        crate::db::organisations::update(c, stamp, id, expected, draft)
+    }
+
+    fn archive(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+    ) -> RepoResult<Organisation> {
+        crate::db::organisations::archive(c, stamp, id, expected)
+    }
 }

@@ -1,6 +1,5 @@
 //! `/api/v1/taxonomy`
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -8,13 +7,14 @@ use utoipa::IntoParams;
 
 use super::envelope::{Item, List};
 use super::error::{ApiError, Problem};
-use super::extract::{self, if_match, path_id, JsonBody};
-use super::{check_body_id, item_response, merge_patch, patch_object};
+use super::extract::{self, JsonBody};
+use super::records::{self, Record};
+use crate::db::changes::Stamp;
 use crate::db::taxonomy::{self as repo, TermFilter};
+use crate::db::{DbConnection, RepoResult};
 use crate::model::enums::TaxonomyKind;
 use crate::model::read::Term;
 use crate::model::taxonomy::TermInput;
-use crate::model::Actor;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -124,11 +124,10 @@ pub async fn list(
 )]
 pub async fn get(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let record = state.db(move |c| repo::get(c, id)).await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::get::<Terms>(state, req, id).await
 }
 
 #[utoipa::path(
@@ -148,20 +147,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: JsonBody<TermInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.0;
-    let id = input.id;
-    let draft = input.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::create(c, &stamp, id, draft))
-        .await?;
-    let location = format!("/api/v1/taxonomy/{}", record.id);
-    Ok(item_response(
-        StatusCode::CREATED,
-        &record,
-        record.version,
-        Some(location),
-    ))
+    records::create::<Terms>(state, body).await
 }
 
 #[utoipa::path(
@@ -187,15 +173,7 @@ pub async fn replace(
     id: web::Path<String>,
     body: JsonBody<TermInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    check_body_id(id, body.0.id)?;
-    let draft = body.0.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::update(c, &stamp, id, expected, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::replace::<Terms>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -220,22 +198,7 @@ pub async fn patch(
     id: web::Path<String>,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    patch_object(&body.0)?;
-    let current = state.db(move |c| repo::get(c, id)).await?;
-    let mut merged =
-        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    merge_patch(&mut merged, &body.0);
-    let input: TermInput = extract::from_value(merged)?;
-    check_body_id(id, input.id)?;
-    let draft = input.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let version = expected.or(Some(current.version));
-    let record = state
-        .db(move |c| repo::update(c, &stamp, id, version, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::patch::<Terms>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -256,11 +219,67 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::archive(c, &stamp, id, expected))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::delete::<Terms>(state, req, id).await
+}
+
+/// How taxonomy plug into the shared record handlers.
+pub struct Terms;
+
+impl Record for Terms {
+    type Input = TermInput;
+    type Draft = crate::model::taxonomy::TermDraft;
+    type Read = Term;
+    const PATH: &'static str = "/api/v1/taxonomy";
+
+    fn id(read: &Term) -> uuid::Uuid {
+        read.id
+    }
+
+    fn version(read: &Term) -> i64 {
+        read.version
+    }
+
+    fn to_input(read: &Term) -> TermInput {
+        read.to_input()
+    }
+
+    fn input_id(input: &TermInput) -> Option<uuid::Uuid> {
+        input.id
+    }
+
+    fn validate(_state: &AppState, input: TermInput) -> Result<Self::Draft, crate::model::Invalid> {
+        input.validate()
+    }
+
+    fn get(c: &mut DbConnection, id: uuid::Uuid) -> RepoResult<Term> {
+        crate::db::taxonomy::get(c, id)
+    }
+
+    fn create(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: Option<uuid::Uuid>,
+        draft: Self::Draft,
+    ) -> RepoResult<Term> {
+        crate::db::taxonomy::create(c, stamp, id, draft)
+    }
+
+    fn update(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+        draft: Self::Draft,
+    ) -> RepoResult<Term> {
+        crate::db::taxonomy::update(c, stamp, id, expected, draft)
+    }
+
+    fn archive(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+    ) -> RepoResult<Term> {
+        crate::db::taxonomy::archive(c, stamp, id, expected)
+    }
 }
