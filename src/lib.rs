@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod geo;
+pub mod hours;
 pub mod model;
 pub mod search;
 pub mod startup;
