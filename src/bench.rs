@@ -19,8 +19,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::db::{self, DbConnection};
+use crate::hours::HolidayCalendar;
 use crate::model::enums::{AreaType, ServiceStatus};
 use crate::search::query::{LocationScope, SearchPoint, SearchRequest, SortOrder};
+use crate::search::slots::TimeFilter;
 use crate::search::{Indexer, SearchIndex};
 use crate::startup::{prepare, Application};
 
@@ -245,6 +247,18 @@ const TOPICS: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
+/// Opening patterns: (byday, opens, closes).
+const HOURS: &[(&str, &str, &str)] = &[
+    ("MO,TU,WE,TH,FR", "09:00", "17:00"),
+    ("MO,WE,FR", "10:00", "14:00"),
+    ("TU,TH", "13:30", "16:00"),
+    ("SA", "10:00", "12:00"),
+    ("MO,TU,WE,TH,FR,SA,SU", "08:00", "20:00"),
+    ("1SA,3SA", "10:00", "13:00"),
+    ("WE", "18:00", "20:30"),
+    ("MO,TU,WE,TH", "09:30", "12:30"),
+];
+
 const PLACES: &[&str] = &[
     "Parkhead",
     "Dennistoun",
@@ -360,6 +374,27 @@ fn generate(
             .bind::<diesel::sql_types::Timestamp, _>(now)
             .bind::<diesel::sql_types::Timestamp, _>(now)
             .execute(c)?;
+            let (days, opens, closes) = *rng.pick(HOURS);
+            let freq = if days.starts_with(|c: char| c.is_ascii_digit()) { "monthly" } else { "weekly" };
+            diesel::sql_query(
+                "INSERT INTO schedules (id, service_id, location_id, freq, byday, opens_at, closes_at, valid_from, valid_to, description, position, overnight) \
+                 VALUES (?, ?, NULL, ?, ?, ?, ?, NULL, NULL, NULL, 0, FALSE)",
+            )
+            .bind::<diesel::sql_types::Text, _>(uuid::Uuid::new_v5(&uuid::Uuid::nil(), id.as_bytes()).to_string())
+            .bind::<diesel::sql_types::Text, _>(&id)
+            .bind::<diesel::sql_types::Text, _>(freq)
+            .bind::<diesel::sql_types::Text, _>(days)
+            .bind::<diesel::sql_types::Text, _>(opens)
+            .bind::<diesel::sql_types::Text, _>(closes)
+            .execute(c)?;
+            if rng.below(5) == 0 {
+                let (min, max) = if rng.below(2) == 0 { (Some(60), None) } else { (None, Some(25)) };
+                diesel::sql_query("UPDATE services SET minimum_age = ?, maximum_age = ? WHERE id = ?")
+                    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Integer>, _>(min)
+                    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Integer>, _>(max)
+                    .bind::<diesel::sql_types::Text, _>(&id)
+                    .execute(c)?;
+            }
             diesel::sql_query("INSERT INTO service_terms (service_id, term_id) VALUES (?, ?)")
                 .bind::<diesel::sql_types::Text, _>(&id)
                 .bind::<diesel::sql_types::Text, _>(term_id(slug))
@@ -448,7 +483,13 @@ fn query_mix(
         "national",
         "typo",
         "long_tail",
+        "open_now_age",
     ];
+    let holidays = Arc::new(HolidayCalendar::new([]));
+    // A weekday mid-morning, so "open now" has plenty to find.
+    let open_at = chrono::DateTime::parse_from_rfc3339("2026-11-24T10:30:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
     (0..count)
         .map(|i| {
             let kind = kinds[i % kinds.len()];
@@ -481,6 +522,10 @@ fn query_mix(
                 now: Utc::now(),
                 review_days: 365,
                 grace_days: 61,
+                attributes: Vec::new(),
+                age: None,
+                time: None,
+                holidays: holidays.clone(),
             };
             let enc =
                 |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -509,6 +554,15 @@ fn query_mix(
                     request.text = Some(typo.clone());
                     request.point = Some(point);
                     format!("q={}&postcode={}", enc(&typo), enc(postcode))
+                }
+                "open_now_age" => {
+                    request.point = Some(point);
+                    request.age = Some(70);
+                    request.time = Some(TimeFilter::at(open_at, &holidays));
+                    format!(
+                        "postcode={}&open_at=2026-11-24T10:30:00Z&age=70",
+                        enc(postcode)
+                    )
                 }
                 _ => {
                     let rare = rng.pick(RARE).to_string();
@@ -692,6 +746,7 @@ fn bench_settings(dir: &Path) -> Settings {
         index_interval_ms: 500,
         review_days: 365,
         grace_days: 61,
+        extra_holidays: Vec::new(),
     }
 }
 

@@ -37,6 +37,11 @@ pub struct Settings {
     /// Further days after which a listing due for review is overdue (and demoted).
     #[arg(long, env = "SIGNPOST_GRACE_DAYS", default_value_t = 61)]
     pub grace_days: i64,
+
+    /// Extra one-off public holidays (YYYY-MM-DD, comma-separated), e.g. a
+    /// royal occasion, on top of the computed Scottish ones.
+    #[arg(long, env = "SIGNPOST_EXTRA_HOLIDAYS", value_delimiter = ',')]
+    pub extra_holidays: Vec<chrono::NaiveDate>,
 }
 
 impl Settings {

@@ -18,6 +18,7 @@ use crate::db::{self, changes::Stamp};
 use crate::geo::areas::AreaIndex;
 use crate::geo::places::PlaceIndex;
 use crate::geo::PostcodeIndex;
+use crate::hours::HolidayCalendar;
 use crate::model::Actor;
 use crate::search::indexer::{self, IndexerHandle};
 use crate::search::{Indexer, SearchIndex};
@@ -79,6 +80,9 @@ pub fn prepare(
             review_days: settings.review_days,
             grace_days: settings.grace_days,
         },
+        holidays: Arc::new(HolidayCalendar::new(
+            settings.extra_holidays.iter().copied(),
+        )),
     };
     Ok((state, indexer))
 }

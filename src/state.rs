@@ -11,6 +11,7 @@ use crate::db::{DbConnection, Pool, RepoError};
 use crate::geo::areas::AreaIndex;
 use crate::geo::places::PlaceIndex;
 use crate::geo::PostcodeIndex;
+use crate::hours::HolidayCalendar;
 use crate::model::Actor;
 use crate::search::SearchIndex;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub search: Arc<SearchIndex>,
     pub clock: Arc<dyn Clock>,
     pub review: ReviewPolicy,
+    /// Scottish public holidays plus any configured extra dates.
+    pub holidays: Arc<HolidayCalendar>,
 }
 
 /// How long a verification lasts (see `Settings`).

@@ -15,14 +15,17 @@ use super::extract;
 use crate::db::paging::total_pages;
 use crate::geo::locate::{locate_postcode, LocateError, Located, Resolution};
 use crate::geo::places::Place;
-use crate::model::enums::{AreaType, ServiceStatus};
+use crate::model::enums::{AreaType, DeliveryMethod, ServiceStatus};
+use crate::model::service::parse_clock_time;
 use crate::model::values::{clip, Slug};
 use crate::search::index::{FacetCount, SearchHit};
 use crate::search::query::{
     LocationScope, SearchPoint, SearchRequest, SortOrder, DEFAULT_RADIUS_M, MAX_RADIUS_M,
     MAX_WINDOW,
 };
+use crate::search::slots::TimeFilter;
 use crate::state::AppState;
+use chrono::{DateTime, NaiveTime, Utc, Weekday};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/services/search", web::get().to(search))
@@ -72,6 +75,34 @@ pub struct SearchParams {
     page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     per_page: Option<i64>,
+    /// Only services open now (Europe/London time, holidays and exceptions included).
+    open_now: Option<bool>,
+    /// Only services open at this instant (RFC 3339).
+    open_at: Option<String>,
+    /// With `start_time`/`end_time`: open at some point in that window on this
+    /// day of a typical week (ORUK style).
+    #[param(pattern = "^(MO|TU|WE|TH|FR|SA|SU)$")]
+    day: Option<String>,
+    /// `HH:MM`, default 00:00.
+    start_time: Option<String>,
+    /// `HH:MM`, default 23:59.
+    end_time: Option<String>,
+    /// The instant `opening` is computed for (RFC 3339; default now).
+    at: Option<String>,
+    /// Age in years: within the service's minimum and maximum (no limits matches).
+    #[param(minimum = 0, maximum = 120)]
+    age: Option<i64>,
+    /// Only services free at the point of use.
+    free: Option<bool>,
+    /// ISO 639 language codes (any of them).
+    language: Option<Vec<String>>,
+    /// Accessibility feature slugs (all of them).
+    accessibility: Option<Vec<String>>,
+    /// `self_referral` or `referral`.
+    #[param(pattern = "^(self_referral|referral)$")]
+    access: Option<String>,
+    /// `in_person`, `phone`, `online` or `home_visit` (any of them).
+    delivery: Option<Vec<String>>,
 }
 
 const KNOWN: &[&str] = &[
@@ -89,6 +120,18 @@ const KNOWN: &[&str] = &[
     "sort",
     "page",
     "per_page",
+    "open_now",
+    "open_at",
+    "day",
+    "start_time",
+    "end_time",
+    "at",
+    "age",
+    "free",
+    "language",
+    "accessibility",
+    "access",
+    "delivery",
 ];
 
 /// The place searched around, as resolved.
@@ -349,6 +392,19 @@ fn build_request(
             ))
         }
     };
+    let at = extract::datetime_param("at", params.one("at")?)?.unwrap_or_else(|| state.clock.now());
+    let (time, at) = time_filter(state, params, at)?;
+    let attributes = attribute_filters(params)?;
+    let age = match params.one("age")? {
+        None => None,
+        raw => Some(extract::int_param(
+            "age",
+            raw,
+            0,
+            0,
+            crate::model::service::MAX_AGE,
+        )?),
+    };
     let page = extract::page_request(params.one("page")?, params.one("per_page")?)?;
     let offset = page.offset() as usize;
     if offset + page.per_page as usize > MAX_WINDOW {
@@ -375,11 +431,145 @@ fn build_request(
         sort,
         offset,
         limit: page.per_page as usize,
-        now: state.clock.now(),
+        now: at,
         review_days: state.review.review_days,
         grace_days: state.review.grace_days,
+        attributes,
+        age,
+        time,
+        holidays: state.holidays.clone(),
     };
     Ok((request, place))
+}
+
+/// `open_now`, `open_at` or `day`+`start_time`+`end_time`; returns the
+/// filter and the instant `opening` should be computed for.
+fn time_filter(
+    state: &AppState,
+    params: &Params,
+    at: DateTime<Utc>,
+) -> Result<(Option<TimeFilter>, DateTime<Utc>), ApiError> {
+    let open_now = match params.one("open_now")? {
+        None => false,
+        raw => extract::bool_param("open_now", raw)?,
+    };
+    let open_at = extract::datetime_param("open_at", params.one("open_at")?)?;
+    let day = params.one("day")?;
+    let (start, end) = (params.one("start_time")?, params.one("end_time")?);
+    if (start.is_some() || end.is_some()) && day.is_none() {
+        return Err(ApiError::bad_request(
+            "day",
+            "is required with start_time or end_time",
+        ));
+    }
+    let chosen = [open_now, open_at.is_some(), day.is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count();
+    if chosen > 1 {
+        return Err(ApiError::bad_request(
+            "open_at",
+            "give only one of open_now, open_at and day",
+        ));
+    }
+    if open_now {
+        return Ok((Some(TimeFilter::at(at, &state.holidays)), at));
+    }
+    if let Some(instant) = open_at {
+        return Ok((Some(TimeFilter::at(instant, &state.holidays)), instant));
+    }
+    let Some(day) = day else {
+        return Ok((None, at));
+    };
+    let weekday = match day.to_ascii_uppercase().as_str() {
+        "MO" => Weekday::Mon,
+        "TU" => Weekday::Tue,
+        "WE" => Weekday::Wed,
+        "TH" => Weekday::Thu,
+        "FR" => Weekday::Fri,
+        "SA" => Weekday::Sat,
+        "SU" => Weekday::Sun,
+        _ => {
+            return Err(ApiError::bad_request(
+                "day",
+                "must be one of MO, TU, WE, TH, FR, SA, SU",
+            ))
+        }
+    };
+    let time =
+        |name: &str, raw: Option<&str>, default: (u32, u32)| -> Result<NaiveTime, ApiError> {
+            let (h, m) = match raw {
+                None => default,
+                Some(text) => parse_clock_time(text).map_err(|e| ApiError::bad_request(name, e))?,
+            };
+            NaiveTime::from_hms_opt(h, m, 0)
+                .ok_or_else(|| ApiError::bad_request(name, "is not a time of day"))
+        };
+    let start = time("start_time", start, (0, 0))?;
+    let end = time("end_time", end, (23, 59))?;
+    if start >= end {
+        return Err(ApiError::bad_request(
+            "end_time",
+            "must be after start_time",
+        ));
+    }
+    Ok((
+        Some(TimeFilter::During {
+            day: weekday,
+            start,
+            end,
+        }),
+        at,
+    ))
+}
+
+/// The attribute filters, each a group of alternatives.
+fn attribute_filters(params: &Params) -> Result<Vec<Vec<String>>, ApiError> {
+    let mut groups = Vec::new();
+    if extract::bool_param("free", params.one("free")?)? {
+        groups.push(vec!["free".to_string()]);
+    }
+    let languages = params.list("language");
+    if !languages.is_empty() {
+        let mut group = Vec::new();
+        for code in languages.into_iter().take(20) {
+            let code = code.to_ascii_lowercase();
+            if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(ApiError::bad_request(
+                    "language",
+                    format!("'{}' is not an ISO 639 code (e.g. en, gd, pl)", clip(&code)),
+                ));
+            }
+            group.push(format!("lang:{code}"));
+        }
+        groups.push(group);
+    }
+    for feature in params.list("accessibility").into_iter().take(20) {
+        let slug = Slug::parse(feature.to_ascii_lowercase())
+            .map_err(|e| ApiError::bad_request("accessibility", e))?;
+        groups.push(vec![format!("accessibility:{}", slug.as_str())]);
+    }
+    match params.one("access")? {
+        None => {}
+        Some(a @ ("self_referral" | "referral")) => groups.push(vec![format!("access:{a}")]),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "access",
+                "must be self_referral or referral",
+            ))
+        }
+    }
+    let methods = params.list("delivery");
+    if !methods.is_empty() {
+        let mut group = Vec::new();
+        for m in methods.into_iter().take(4) {
+            let method =
+                DeliveryMethod::parse(&m).map_err(|e| ApiError::bad_request("delivery", e))?;
+            group.push(format!("delivery:{}", method.as_str()));
+        }
+        groups.push(group);
+    }
+    Ok(groups)
 }
 
 #[utoipa::path(

@@ -1,6 +1,5 @@
 //! `/api/v1/services`
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -8,13 +7,15 @@ use utoipa::IntoParams;
 
 use super::envelope::{Item, List};
 use super::error::{ApiError, Problem};
-use super::extract::{self, if_match, path_id, JsonBody};
-use super::{check_body_id, item_response, merge_patch, patch_object};
+use super::extract::{self, JsonBody};
+use super::records::{self, Record};
+use crate::db::changes::Stamp;
 use crate::db::services::{self as repo, ServiceFilter, ServiceSort};
+use crate::db::{DbConnection, RepoResult};
 use crate::model::enums::ServiceStatus;
+use crate::model::opening::Hours;
 use crate::model::read::Service;
 use crate::model::service::ServiceInput;
-use crate::model::Actor;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -90,7 +91,11 @@ pub async fn list(
             }
         },
     };
-    let result = state.db(move |c| repo::list(c, &filter, page)).await?;
+    let at = records::at_param(&state, &req)?;
+    let mut result = state.db(move |c| repo::list(c, &filter, page)).await?;
+    for service in result.items.iter_mut() {
+        <Services as Record>::decorate(&state, service, at);
+    }
     Ok(HttpResponse::Ok().json(List::new(result, req.path(), req.query_string())))
 }
 
@@ -106,11 +111,10 @@ pub async fn list(
 )]
 pub async fn get(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let record = state.db(move |c| repo::get(c, id)).await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::get::<Services>(state, req, id).await
 }
 
 #[utoipa::path(
@@ -130,20 +134,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: JsonBody<ServiceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.0;
-    let id = input.id;
-    let draft = input.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::create(c, &stamp, id, draft, None))
-        .await?;
-    let location = format!("/api/v1/services/{}", record.id);
-    Ok(item_response(
-        StatusCode::CREATED,
-        &record,
-        record.version,
-        Some(location),
-    ))
+    records::create::<Services>(state, body).await
 }
 
 #[utoipa::path(
@@ -169,15 +160,7 @@ pub async fn replace(
     id: web::Path<String>,
     body: JsonBody<ServiceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    check_body_id(id, body.0.id)?;
-    let draft = body.0.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::update(c, &stamp, id, expected, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::replace::<Services>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -202,22 +185,7 @@ pub async fn patch(
     id: web::Path<String>,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    patch_object(&body.0)?;
-    let current = state.db(move |c| repo::get(c, id)).await?;
-    let mut merged =
-        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    merge_patch(&mut merged, &body.0);
-    let input: ServiceInput = extract::from_value(merged)?;
-    check_body_id(id, input.id)?;
-    let draft = input.validate()?;
-    let stamp = state.stamp(Actor::anonymous());
-    let version = expected.or(Some(current.version));
-    let record = state
-        .db(move |c| repo::update(c, &stamp, id, version, draft))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::patch::<Services>(state, req, id, body).await
 }
 
 #[utoipa::path(
@@ -237,11 +205,74 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
-    let expected = if_match(&req)?;
-    let stamp = state.stamp(Actor::anonymous());
-    let record = state
-        .db(move |c| repo::archive(c, &stamp, id, expected))
-        .await?;
-    Ok(item_response(StatusCode::OK, &record, record.version, None))
+    records::delete::<Services>(state, req, id).await
+}
+
+/// How services plug into the shared record handlers.
+pub struct Services;
+
+impl Record for Services {
+    type Input = ServiceInput;
+    type Draft = crate::model::service::ServiceDraft;
+    type Read = Service;
+    const PATH: &'static str = "/api/v1/services";
+
+    fn id(read: &Service) -> uuid::Uuid {
+        read.id
+    }
+
+    fn version(read: &Service) -> i64 {
+        read.version
+    }
+
+    fn to_input(read: &Service) -> ServiceInput {
+        read.to_input()
+    }
+
+    fn input_id(input: &ServiceInput) -> Option<uuid::Uuid> {
+        input.id
+    }
+
+    fn validate(
+        _state: &AppState,
+        input: ServiceInput,
+    ) -> Result<Self::Draft, crate::model::Invalid> {
+        input.validate()
+    }
+
+    fn get(c: &mut DbConnection, id: uuid::Uuid) -> RepoResult<Service> {
+        crate::db::services::get(c, id)
+    }
+
+    fn create(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: Option<uuid::Uuid>,
+        draft: Self::Draft,
+    ) -> RepoResult<Service> {
+        crate::db::services::create(c, stamp, id, draft, None)
+    }
+
+    fn update(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+        draft: Self::Draft,
+    ) -> RepoResult<Service> {
+        crate::db::services::update(c, stamp, id, expected, draft)
+    }
+
+    fn archive(
+        c: &mut DbConnection,
+        stamp: &Stamp,
+        id: uuid::Uuid,
+        expected: Option<i64>,
+    ) -> RepoResult<Service> {
+        crate::db::services::archive(c, stamp, id, expected)
+    }
+
+    fn decorate(state: &AppState, read: &mut Service, at: chrono::DateTime<chrono::Utc>) {
+        read.opening = Some(Hours::of(read).opening(at, &state.holidays));
+    }
 }

@@ -106,6 +106,8 @@ pub struct ServiceRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    pub open_24_hours: bool,
+    pub by_appointment: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -130,6 +132,20 @@ pub struct ScheduleRow {
     pub closes_at: String,
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
+    pub description: Option<String>,
+    pub position: i32,
+    pub overnight: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = schedule_exceptions)]
+pub struct ExceptionRow {
+    pub id: String,
+    pub service_id: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub opens_at: Option<String>,
+    pub closes_at: Option<String>,
     pub description: Option<String>,
     pub position: i32,
 }

@@ -100,6 +100,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        open_24_hours -> Bool,
+        by_appointment -> Bool,
     }
 }
 
@@ -148,6 +150,20 @@ diesel::table! {
         valid_to -> Nullable<Date>,
         description -> Nullable<Text>,
         position -> Integer,
+        overnight -> Bool,
+    }
+}
+
+diesel::table! {
+    schedule_exceptions (id) {
+        id -> Text,
+        service_id -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        opens_at -> Nullable<Text>,
+        closes_at -> Nullable<Text>,
+        description -> Nullable<Text>,
+        position -> Integer,
     }
 }
 
@@ -185,6 +201,7 @@ diesel::joinable!(service_at_locations -> locations (location_id));
 diesel::joinable!(location_accessibility -> locations (location_id));
 diesel::joinable!(location_accessibility -> taxonomy_terms (term_id));
 diesel::joinable!(schedules -> services (service_id));
+diesel::joinable!(schedule_exceptions -> services (service_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -198,6 +215,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_service_areas,
     service_at_locations,
     schedules,
+    schedule_exceptions,
     change_log,
     audit_log,
 );

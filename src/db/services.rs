@@ -9,14 +9,16 @@ use uuid::Uuid;
 
 use super::changes::{record, EntityType, Op, Stamp};
 use super::paging::{Page, PageRequest};
-use super::rows::{naive, utc, OrganisationRow, PhoneRow, ScheduleRow, ServiceRow};
+use super::rows::{naive, utc, ExceptionRow, OrganisationRow, PhoneRow, ScheduleRow, ServiceRow};
 use super::schema::{
-    locations, organisations, schedules, service_at_locations, service_phones,
+    locations, organisations, schedule_exceptions, schedules, service_at_locations, service_phones,
     service_service_areas, service_terms, services,
 };
 use super::{DbConnection, RepoError, RepoResult};
 use crate::model::enums::{self, DeliveryMethod, ServiceStatus, TaxonomyKind};
-use crate::model::read::{Eligibility, OrganisationRef, Phone, Schedule, Service};
+use crate::model::read::{
+    Eligibility, OrganisationRef, Phone, Schedule, ScheduleException, Service,
+};
 use crate::model::service::ServiceDraft;
 
 const ENTITY: &str = "service";
@@ -165,6 +167,29 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
                 valid_to: s.valid_to,
                 description: s.description,
                 location_id: s.location_id.and_then(|l| Uuid::parse_str(&l).ok()),
+                overnight: s.overnight,
+            });
+    }
+
+    let mut exception_map: HashMap<String, Vec<ScheduleException>> = HashMap::new();
+    let exception_rows: Vec<ExceptionRow> = schedule_exceptions::table
+        .filter(schedule_exceptions::service_id.eq_any(ids))
+        .order((
+            schedule_exceptions::service_id.asc(),
+            schedule_exceptions::position.asc(),
+        ))
+        .select(ExceptionRow::as_select())
+        .load(conn)?;
+    for e in exception_rows {
+        exception_map
+            .entry(e.service_id)
+            .or_default()
+            .push(ScheduleException {
+                starts_on: e.starts_on,
+                ends_on: e.ends_on,
+                opens_at: e.opens_at,
+                closes_at: e.closes_at,
+                description: e.description,
             });
     }
 
@@ -214,7 +239,10 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
                 service_areas: areas.remove(&id).unwrap_or_default(),
                 locations: service_locations.remove(&id).unwrap_or_default(),
                 schedules: schedule_map.remove(&id).unwrap_or_default(),
+                exceptions: exception_map.remove(&id).unwrap_or_default(),
                 closed_on_public_holidays: row.closed_on_public_holidays,
+                open_24_hours: row.open_24_hours,
+                by_appointment: row.by_appointment,
                 hours_notes: row.hours_notes,
                 last_verified_at: row.last_verified_at.map(utc),
                 verified_by: row.verified_by,
@@ -222,6 +250,7 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
                 created_at: utc(row.created_at),
                 updated_at: utc(row.updated_at),
                 version: row.version,
+                opening: None,
             }
         })
         .collect())
@@ -518,6 +547,8 @@ fn delete_children(c: &mut DbConnection, id: Uuid) -> RepoResult<()> {
     diesel::delete(service_service_areas::table.filter(service_service_areas::service_id.eq(&sid)))
         .execute(c)?;
     diesel::delete(schedules::table.filter(schedules::service_id.eq(&sid))).execute(c)?;
+    diesel::delete(schedule_exceptions::table.filter(schedule_exceptions::service_id.eq(&sid)))
+        .execute(c)?;
     diesel::delete(service_at_locations::table.filter(service_at_locations::service_id.eq(&sid)))
         .execute(c)?;
     Ok(())
@@ -590,11 +621,27 @@ fn write_children(
             valid_to: s.valid_to,
             description: s.description.clone(),
             position: i as i32,
+            overnight: s.overnight,
         })
         .collect();
     for schedule in &schedule_rows {
         diesel::insert_into(schedules::table)
             .values(schedule)
+            .execute(c)?;
+    }
+    for (i, e) in draft.exceptions.iter().enumerate() {
+        let row = ExceptionRow {
+            id: Uuid::new_v5(&id, format!("exception:{i}").as_bytes()).to_string(),
+            service_id: sid.clone(),
+            starts_on: e.starts_on,
+            ends_on: e.ends_on,
+            opens_at: e.hours.as_ref().map(|h| h.0.clone()),
+            closes_at: e.hours.as_ref().map(|h| h.1.clone()),
+            description: e.description.clone(),
+            position: i as i32,
+        };
+        diesel::insert_into(schedule_exceptions::table)
+            .values(&row)
             .execute(c)?;
     }
     Ok(())
@@ -644,6 +691,8 @@ fn row_from(
         created_at,
         updated_at: naive(stamp.at),
         version,
+        open_24_hours: d.open_24_hours,
+        by_appointment: d.by_appointment,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod enums;
 pub mod location;
+pub mod opening;
 pub mod organisation;
 pub mod read;
 pub mod service;

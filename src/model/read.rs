@@ -2,14 +2,14 @@
 //! repositories from rows.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::enums::{AreaType, DeliveryMethod, LocationType, ServiceStatus, TaxonomyKind};
 use super::location::LocationInput;
 use super::organisation::OrganisationInput;
-use super::service::{EligibilityInput, PhoneInput, ScheduleInput, ServiceInput};
+use super::service::{EligibilityInput, ExceptionInput, PhoneInput, ScheduleInput, ServiceInput};
 use super::taxonomy::TermInput;
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -152,7 +152,7 @@ pub struct Eligibility {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Schedule {
     pub id: Uuid,
     pub freq: String,
@@ -163,6 +163,19 @@ pub struct Schedule {
     pub valid_to: Option<NaiveDate>,
     pub description: Option<String>,
     pub location_id: Option<Uuid>,
+    /// The interval ends the next day.
+    pub overnight: bool,
+}
+
+/// A date or range when the schedules do not apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduleException {
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// Both absent: closed on these dates.
+    pub opens_at: Option<String>,
+    pub closes_at: Option<String>,
+    pub description: Option<String>,
 }
 
 /// A service with everything a link worker needs to judge it.
@@ -192,7 +205,10 @@ pub struct Service {
     pub service_areas: Vec<ServiceArea>,
     pub locations: Vec<Location>,
     pub schedules: Vec<Schedule>,
+    pub exceptions: Vec<ScheduleException>,
     pub closed_on_public_holidays: bool,
+    pub open_24_hours: bool,
+    pub by_appointment: bool,
     pub hours_notes: Option<String>,
     /// When someone last confirmed the whole listing is correct (HSDS `assured_date`).
     pub last_verified_at: Option<DateTime<Utc>>,
@@ -202,6 +218,10 @@ pub struct Service {
     /// HSDS `last_modified`.
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// Open now, closing and next opening times, and a summary, as of the
+    /// request (`at=` to ask about another instant). Computed, not stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opening: Option<super::opening::Opening>,
 }
 
 impl Service {
@@ -257,9 +277,23 @@ impl Service {
                     valid_to: s.valid_to,
                     description: s.description.clone(),
                     location_id: s.location_id,
+                    overnight: Some(s.overnight),
+                })
+                .collect(),
+            exceptions: self
+                .exceptions
+                .iter()
+                .map(|e| ExceptionInput {
+                    starts_on: e.starts_on,
+                    ends_on: Some(e.ends_on),
+                    opens_at: e.opens_at.clone(),
+                    closes_at: e.closes_at.clone(),
+                    description: e.description.clone(),
                 })
                 .collect(),
             closed_on_public_holidays: Some(self.closed_on_public_holidays),
+            open_24_hours: Some(self.open_24_hours),
+            by_appointment: Some(self.by_appointment),
             hours_notes: self.hours_notes.clone(),
             verified: None,
         }

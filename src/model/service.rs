@@ -80,9 +80,18 @@ pub struct ServiceInput {
     pub location_ids: Vec<Uuid>,
     #[serde(default)]
     pub schedules: Vec<ScheduleInput>,
+    /// Dated exceptions to the schedules: closed, or special hours.
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionInput>,
     #[serde(default)]
     pub closed_on_public_holidays: Option<bool>,
-    /// Free-text opening notes, e.g. "By appointment".
+    /// Open round the clock, every day (schedules are then ignored).
+    #[serde(default)]
+    pub open_24_hours: Option<bool>,
+    /// Seen by appointment only.
+    #[serde(default)]
+    pub by_appointment: Option<bool>,
+    /// Free-text opening notes, e.g. "Closed over Christmas".
     #[serde(default)]
     pub hours_notes: Option<String>,
     /// Set `true` when the person saving has checked the whole listing is
@@ -137,6 +146,36 @@ pub struct ScheduleInput {
     /// When the rule applies at one location only.
     #[serde(default)]
     pub location_id: Option<Uuid>,
+    /// The interval ends the next day (`closes_at` is before `opens_at`, e.g. 22:00–02:00).
+    #[serde(default)]
+    pub overnight: Option<bool>,
+}
+
+/// A date (or range) when the usual schedules do not apply: closed, or open
+/// only at the given times.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionInput {
+    #[schema(example = "2026-12-24")]
+    pub starts_on: NaiveDate,
+    /// Defaults to `starts_on`.
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+    /// With `closes_at`: the special hours. Both absent: closed.
+    #[serde(default)]
+    pub opens_at: Option<String>,
+    #[serde(default)]
+    pub closes_at: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExceptionDraft {
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub hours: Option<(String, String)>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +188,7 @@ pub struct ScheduleDraft {
     pub valid_to: Option<NaiveDate>,
     pub description: Option<String>,
     pub location_id: Option<Uuid>,
+    pub overnight: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +226,10 @@ pub struct ServiceDraft {
     pub service_areas: Vec<String>,
     pub location_ids: Vec<Uuid>,
     pub schedules: Vec<ScheduleDraft>,
+    pub exceptions: Vec<ExceptionDraft>,
     pub closed_on_public_holidays: bool,
+    pub open_24_hours: bool,
+    pub by_appointment: bool,
     pub hours_notes: Option<String>,
     pub verified: bool,
 }
@@ -337,6 +380,13 @@ impl ServiceInput {
                 }
             }
         }
+        limit(&mut check, "exceptions", self.exceptions.len());
+        let exceptions = self
+            .exceptions
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, e)| exception(&mut check, &format!("exceptions[{i}]"), e))
+            .collect();
         let hours_notes = check
             .check("hours_notes", optional_text(self.hours_notes, NOTE_MAX))
             .flatten();
@@ -368,7 +418,10 @@ impl ServiceInput {
             service_areas,
             location_ids,
             schedules,
+            exceptions,
             closed_on_public_holidays: self.closed_on_public_holidays.unwrap_or(false),
+            open_24_hours: self.open_24_hours.unwrap_or(false),
+            by_appointment: self.by_appointment.unwrap_or(false),
             hours_notes,
             verified: self.verified.unwrap_or(false),
         })
@@ -484,9 +537,18 @@ fn schedule(check: &mut Checker, field: &str, input: ScheduleInput) -> Option<Sc
         &format!("{field}.closes_at"),
         parse_clock_time(&input.closes_at),
     );
+    let overnight = input.overnight.unwrap_or(false);
     if let (Some(o), Some(c)) = (opens, closes) {
-        if o >= c {
-            check.fail(format!("{field}.closes_at"), "must be after opens_at");
+        if overnight && o <= c {
+            check.fail(
+                format!("{field}.overnight"),
+                "an overnight interval must close before it opens (e.g. 22:00 to 02:00)",
+            );
+        } else if !overnight && o >= c {
+            check.fail(
+                format!("{field}.closes_at"),
+                "must be after opens_at (set overnight for intervals that cross midnight)",
+            );
         }
     }
     if let (Some(from), Some(to)) = (input.valid_from, input.valid_to) {
@@ -510,6 +572,58 @@ fn schedule(check: &mut Checker, field: &str, input: ScheduleInput) -> Option<Sc
         valid_to: input.valid_to,
         description,
         location_id: input.location_id,
+        overnight,
+    })
+}
+
+fn exception(check: &mut Checker, field: &str, input: ExceptionInput) -> Option<ExceptionDraft> {
+    let ends_on = input.ends_on.unwrap_or(input.starts_on);
+    if ends_on < input.starts_on {
+        check.fail(format!("{field}.ends_on"), "must not be before starts_on");
+    }
+    if (ends_on - input.starts_on).num_days() > 366 {
+        check.fail(
+            format!("{field}.ends_on"),
+            "an exception may cover at most a year",
+        );
+    }
+    let hours = match (input.opens_at, input.closes_at) {
+        (None, None) => None,
+        (Some(o), Some(c)) => {
+            let opens = check.check(&format!("{field}.opens_at"), parse_clock_time(&o));
+            let closes = check.check(&format!("{field}.closes_at"), parse_clock_time(&c));
+            match (opens, closes) {
+                (Some(a), Some(b)) if a < b => Some((
+                    format!("{:02}:{:02}", a.0, a.1),
+                    format!("{:02}:{:02}", b.0, b.1),
+                )),
+                (Some(_), Some(_)) => {
+                    check.fail(format!("{field}.closes_at"), "must be after opens_at");
+                    None
+                }
+                _ => None,
+            }
+        }
+        (Some(_), None) => {
+            check.fail(format!("{field}.closes_at"), "is required with opens_at");
+            None
+        }
+        (None, Some(_)) => {
+            check.fail(format!("{field}.opens_at"), "is required with closes_at");
+            None
+        }
+    };
+    let description = check
+        .check(
+            &format!("{field}.description"),
+            optional_line(input.description, 200),
+        )
+        .flatten();
+    Some(ExceptionDraft {
+        starts_on: input.starts_on,
+        ends_on,
+        hours,
+        description,
     })
 }
 
@@ -546,6 +660,7 @@ mod tests {
             valid_to: NaiveDate::from_ymd_opt(2026, 4, 1),
             description: None,
             location_id: None,
+            overnight: None,
         }];
         let fields: Vec<String> = bad
             .validate()
@@ -564,6 +679,41 @@ mod tests {
                 "schedules[0].valid_to"
             ]
         );
+    }
+
+    #[test]
+    fn overnight_intervals_cross_midnight() {
+        let mut ok = input();
+        ok.schedules[0].opens_at = "22:00".into();
+        ok.schedules[0].closes_at = "02:00".into();
+        ok.schedules[0].overnight = Some(true);
+        assert!(ok.validate().unwrap().schedules[0].overnight);
+        let mut bad = input();
+        bad.schedules[0].overnight = Some(true);
+        assert_eq!(
+            bad.validate().unwrap_err().0[0].field,
+            "schedules[0].overnight"
+        );
+    }
+
+    #[test]
+    fn exceptions_are_checked() {
+        let mut bad = input();
+        bad.exceptions = vec![ExceptionInput {
+            starts_on: NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(),
+            ends_on: NaiveDate::from_ymd_opt(2026, 12, 20),
+            opens_at: Some("10:00".into()),
+            closes_at: None,
+            description: None,
+        }];
+        let fields: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["exceptions[0].ends_on", "exceptions[0].closes_at"]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::query::{self, MatchReason, Ranked, SearchRequest};
 use super::schema::{self, hash, Fields, TermLookup, SCHEMA_VERSION};
+use crate::model::opening::{Hours, Opening};
 use crate::model::read::TermRef;
 
 /// What a commit records alongside the index: how far into the change log
@@ -115,6 +116,19 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     pub total: usize,
     pub categories: Vec<FacetCount>,
+}
+
+/// Adds the computed `opening` block to a stored service document. The
+/// stored JSON is always an object serialised without `opening`, so the
+/// block goes before its closing brace (no parse and re-serialise per hit).
+fn with_opening(stored: &str, opening: Option<&Opening>) -> String {
+    match (opening, stored.strip_suffix('}')) {
+        (Some(o), Some(body)) if body.len() > 1 => match serde_json::to_string(o) {
+            Ok(block) => format!("{body},\"opening\":{block}}}"),
+            Err(_) => stored.to_string(),
+        },
+        _ => stored.to_string(),
+    }
 }
 
 pub struct SearchIndex {
@@ -246,7 +260,7 @@ impl SearchIndex {
         let mut raw = self.analyzer(schema::RAW)?;
         let (query, has_text) = query::build_query(req, &self.fields, &mut en, &mut raw);
         let searcher = self.reader.searcher();
-        let collector = query::SearchCollector::new(req, self.fields, has_text);
+        let collector = query::SearchCollector::new(req, has_text);
         let fruit = searcher
             .search(&query, &collector)
             .context("running the search")?;
@@ -257,11 +271,16 @@ impl SearchIndex {
             let doc: TantivyDocument = searcher
                 .doc(hit.address)
                 .context("reading a stored result")?;
-            let json = doc
+            let stored = doc
                 .get_first(self.fields.doc)
                 .and_then(|v| v.as_str())
-                .unwrap_or("null")
-                .to_string();
+                .unwrap_or("null");
+            let opening = doc
+                .get_first(self.fields.hours)
+                .and_then(|v| v.as_str())
+                .and_then(|h| serde_json::from_str::<Hours>(h).ok())
+                .map(|h| h.opening(req.now, &req.holidays));
+            let json = with_opening(stored, opening.as_ref());
             hits.push(SearchHit {
                 service: RawValue::from_string(json).context("stored document is not JSON")?,
                 distance_m: hit.distance_m.map(|d| d.round() as u32),

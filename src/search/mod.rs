@@ -6,6 +6,7 @@ pub mod index;
 pub mod indexer;
 pub mod query;
 pub mod schema;
+pub mod slots;
 pub mod synonyms;
 
 pub use index::SearchIndex;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::columnar::{BytesColumn, Column};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
     TermQuery,
@@ -30,9 +30,12 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::cells;
-use super::schema::{hash, review_state, Fields, ReviewState};
+use super::schema::{hash, review_state, Fields, ReviewState, NO_MAXIMUM_AGE, NO_MINIMUM_AGE};
+use super::slots::{self, TimeFilter};
 use super::synonyms;
+use crate::hours::HolidayCalendar;
 use crate::model::enums::{AreaType, ServiceStatus};
+use crate::model::opening::Hours;
 
 /// Largest radius a search may ask for, in metres.
 pub const MAX_RADIUS_M: f64 = 100_000.0;
@@ -96,6 +99,14 @@ pub struct SearchRequest {
     pub now: DateTime<Utc>,
     pub review_days: i64,
     pub grace_days: i64,
+    /// Attribute terms (`free`, `lang:pl`, `accessibility:hearing-loop`,
+    /// `access:self_referral`, `delivery:phone`): every group must match,
+    /// through any one of its terms.
+    pub attributes: Vec<Vec<String>>,
+    /// Age of the person: inside the service's minimum and maximum (a service without limits matches).
+    pub age: Option<i64>,
+    pub time: Option<TimeFilter>,
+    pub holidays: Arc<HolidayCalendar>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +180,12 @@ pub fn build_query(
             Occur::Must,
             any_of(f.community_group, &req.community_groups),
         ));
+    }
+    for group in &req.attributes {
+        filters.push((Occur::Must, any_of(f.attr, group)));
+    }
+    if let Some(time) = &req.time {
+        filters.push((Occur::Must, any_of(f.slot, &time.terms())));
     }
     if !req.service_areas.is_empty() {
         filters.push((Occur::Must, any_of(f.area, &req.service_areas)));
@@ -365,7 +382,6 @@ pub fn freshness_factor(state: ReviewState) -> f64 {
 
 /// Everything the per-segment collectors share.
 struct Context {
-    fields: Fields,
     point: Option<(f64, f64)>,
     radius_m: f64,
     /// Hash of an area code containing the point → (factor, code).
@@ -378,6 +394,9 @@ struct Context {
     grace_days: i64,
     include_stale: bool,
     use_text_score: bool,
+    age: Option<i64>,
+    time: Option<TimeFilter>,
+    holidays: Arc<HolidayCalendar>,
 }
 
 pub struct SearchCollector {
@@ -385,7 +404,7 @@ pub struct SearchCollector {
 }
 
 impl SearchCollector {
-    pub fn new(req: &SearchRequest, fields: Fields, use_text_score: bool) -> Self {
+    pub fn new(req: &SearchRequest, use_text_score: bool) -> Self {
         let areas = req
             .point
             .iter()
@@ -394,7 +413,6 @@ impl SearchCollector {
             .collect();
         SearchCollector {
             ctx: Arc::new(Context {
-                fields,
                 point: req.point.as_ref().map(|p| (p.latitude, p.longitude)),
                 radius_m: req.radius_m,
                 areas,
@@ -406,6 +424,9 @@ impl SearchCollector {
                 grace_days: req.grace_days,
                 include_stale: req.include_stale,
                 use_text_score,
+                age: req.age,
+                time: req.time,
+                holidays: req.holidays.clone(),
             }),
         }
     }
@@ -450,6 +471,10 @@ pub struct SegmentSearch {
     id_hi: Column<u64>,
     id_lo: Column<u64>,
     name_key: Column<u64>,
+    min_age: Column<i64>,
+    max_age: Column<i64>,
+    hours_flags: Column<u64>,
+    hours_blob: Option<BytesColumn>,
     heap: BinaryHeap<Candidate>,
     total: usize,
     facets: HashMap<u64, usize>,
@@ -465,7 +490,6 @@ impl Collector for SearchCollector {
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentSearch> {
         let ff = reader.fast_fields();
-        let _ = self.ctx.fields;
         Ok(SegmentSearch {
             ctx: self.ctx.clone(),
             segment,
@@ -476,6 +500,10 @@ impl Collector for SearchCollector {
             id_hi: ff.u64("id_hi")?,
             id_lo: ff.u64("id_lo")?,
             name_key: ff.u64("name_key")?,
+            min_age: ff.i64("min_age")?,
+            max_age: ff.i64("max_age")?,
+            hours_flags: ff.u64("hours_flags")?,
+            hours_blob: ff.bytes("hours_blob")?,
             heap: BinaryHeap::new(),
             total: 0,
             facets: HashMap::new(),
@@ -503,6 +531,40 @@ impl Collector for SearchCollector {
     }
 }
 
+impl SegmentSearch {
+    fn eligible(&self, doc: DocId) -> bool {
+        let Some(age) = self.ctx.age else { return true };
+        let min = self.min_age.first(doc).unwrap_or(NO_MINIMUM_AGE);
+        let max = self.max_age.first(doc).unwrap_or(NO_MAXIMUM_AGE);
+        (min..=max).contains(&age)
+    }
+
+    /// Candidates came from slot terms; most are exact already. Services
+    /// flagged for it are checked against their full timetable, and on a
+    /// public holiday those that close for holidays drop out.
+    fn open(&self, doc: DocId) -> bool {
+        let Some(time) = &self.ctx.time else {
+            return true;
+        };
+        let flags = self.hours_flags.first(doc).unwrap_or(0);
+        if flags & slots::NEEDS_EXACT != 0 {
+            return self
+                .hours(doc)
+                .is_some_and(|hours| time.exact(&hours, &self.ctx.holidays));
+        }
+        !matches!(time, TimeFilter::At { holiday: true, .. })
+            || flags & slots::CLOSED_ON_HOLIDAYS == 0
+    }
+
+    fn hours(&self, doc: DocId) -> Option<Hours> {
+        let column = self.hours_blob.as_ref()?;
+        let ord = column.term_ords(doc).next()?;
+        let mut bytes = Vec::new();
+        column.ord_to_bytes(ord, &mut bytes).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
 impl SegmentCollector for SegmentSearch {
     type Fruit = Harvest;
 
@@ -511,6 +573,9 @@ impl SegmentCollector for SegmentSearch {
         let verified = self.verified_at.first(doc).unwrap_or(0);
         let review = review_state(verified, ctx.now, ctx.review_days, ctx.grace_days);
         if !ctx.include_stale && review == ReviewState::Overdue {
+            return;
+        }
+        if !self.eligible(doc) || !self.open(doc) {
             return;
         }
 

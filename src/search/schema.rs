@@ -10,12 +10,13 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, TantivyDocument};
 
-use super::cells;
+use super::{cells, slots};
 use crate::model::enums::{LocationType, ServiceStatus};
+use crate::model::opening::Hours;
 use crate::model::read::{Service, TermRef};
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -43,6 +44,13 @@ pub struct Fields {
     pub verified_at: Field,
     pub name_key: Field,
     pub doc: Field,
+    pub slot: Field,
+    pub attr: Field,
+    pub min_age: Field,
+    pub max_age: Field,
+    pub hours_flags: Field,
+    pub hours_blob: Field,
+    pub hours: Field,
 }
 
 pub fn build_schema() -> (Schema, Fields) {
@@ -74,6 +82,13 @@ pub fn build_schema() -> (Schema, Fields) {
         verified_at: b.add_i64_field("verified_at", FAST | INDEXED),
         name_key: b.add_u64_field("name_key", FAST),
         doc: b.add_text_field("doc", STORED),
+        slot: b.add_text_field("slot", STRING),
+        attr: b.add_text_field("attr", STRING),
+        min_age: b.add_i64_field("min_age", FAST),
+        max_age: b.add_i64_field("max_age", FAST),
+        hours_flags: b.add_u64_field("hours_flags", FAST),
+        hours_blob: b.add_bytes_field("hours_blob", FAST),
+        hours: b.add_text_field("hours", STORED),
     };
     (b.build(), fields)
 }
@@ -101,6 +116,13 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         verified_at: f("verified_at")?,
         name_key: f("name_key")?,
         doc: f("doc")?,
+        slot: f("slot")?,
+        attr: f("attr")?,
+        min_age: f("min_age")?,
+        max_age: f("max_age")?,
+        hours_flags: f("hours_flags")?,
+        hours_blob: f("hours_blob")?,
+        hours: f("hours")?,
     })
 }
 
@@ -213,6 +235,7 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     if !service.service_areas.is_empty() {
         d.add_text(f.kind, "area");
     }
+    add_hours_and_eligibility(f, service, &mut d);
     d.add_i64(
         f.verified_at,
         service.last_verified_at.map(|t| t.timestamp()).unwrap_or(0),
@@ -220,6 +243,63 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     d.add_u64(f.name_key, name_key(&service.name));
     d.add_text(f.doc, serde_json::to_string(service).unwrap_or_default());
     d
+}
+
+/// Ages with no limit, as stored in the age fast fields.
+pub const NO_MINIMUM_AGE: i64 = 0;
+pub const NO_MAXIMUM_AGE: i64 = 1_000;
+
+/// Opening-hours slots and flags, eligibility and the attributes the
+/// search filters ask about (free, language, accessibility, access, delivery).
+fn add_hours_and_eligibility(f: &Fields, service: &Service, d: &mut TantivyDocument) {
+    let hours = Hours::of(service);
+    let (slots, flags) = slots::terms(&hours);
+    for slot in slots {
+        d.add_text(f.slot, slot);
+    }
+    d.add_u64(f.hours_flags, flags);
+    let json = serde_json::to_string(&hours).unwrap_or_default();
+    if flags & slots::NEEDS_EXACT != 0 {
+        d.add_bytes(f.hours_blob, json.as_bytes());
+    }
+    d.add_text(f.hours, json);
+
+    d.add_i64(
+        f.min_age,
+        service
+            .eligibility
+            .minimum_age
+            .map(i64::from)
+            .unwrap_or(NO_MINIMUM_AGE),
+    );
+    d.add_i64(
+        f.max_age,
+        service
+            .eligibility
+            .maximum_age
+            .map(i64::from)
+            .unwrap_or(NO_MAXIMUM_AGE),
+    );
+    if service.free == Some(true) {
+        d.add_text(f.attr, "free");
+    }
+    for language in &service.languages {
+        d.add_text(f.attr, format!("lang:{language}"));
+    }
+    if service.self_referral {
+        d.add_text(f.attr, "access:self_referral");
+    }
+    if service.referral_required {
+        d.add_text(f.attr, "access:referral");
+    }
+    for method in &service.delivery_methods {
+        d.add_text(f.attr, format!("delivery:{}", method.as_str()));
+    }
+    for location in service.locations.iter().filter(|l| l.archived_at.is_none()) {
+        for feature in &location.accessibility {
+            d.add_text(f.attr, format!("accessibility:{}", feature.slug));
+        }
+    }
 }
 
 /// Whether a service belongs in the index at all: archived ones do not.

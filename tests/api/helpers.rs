@@ -153,6 +153,7 @@ impl Storage {
             index_interval_ms: 100,
             review_days: 365,
             grace_days: 61,
+            extra_holidays: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@ mod helpers;
 mod areas;
 mod bad_input;
 mod demo;
+mod hours;
 mod locations;
 mod openapi;
 mod organisations;
