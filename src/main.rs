@@ -59,6 +59,9 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         http_clients: usize,
+        /// Reuse the data and index of an earlier run (for profiling queries).
+        #[arg(long)]
+        reuse: bool,
     },
 }
 
@@ -117,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             queries,
             http_seconds,
             http_clients,
+            reuse,
         } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -127,6 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 queries,
                 http_seconds,
                 http_clients,
+                reuse,
             }))
         }
         Command::Migrate { settings } => {

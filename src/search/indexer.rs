@@ -125,6 +125,7 @@ impl Indexer {
         }
         self.seq = seq;
         self.commit()?;
+        self.merge_all()?;
         Ok(count)
     }
 
@@ -195,6 +196,20 @@ impl Indexer {
             }
         }
         Ok(ids.len())
+    }
+
+    /// After a full build, merges the segments into one: every search pays
+    /// a cost per segment, and a fresh build leaves many.
+    fn merge_all(&mut self) -> anyhow::Result<()> {
+        let segments = self.search.index().searchable_segment_ids()?;
+        if segments.len() > 1 {
+            self.writer
+                .merge(&segments)
+                .wait()
+                .context("merging index segments")?;
+            self.search.reload()?;
+        }
+        Ok(())
     }
 
     fn commit(&mut self) -> anyhow::Result<()> {

@@ -166,12 +166,25 @@ pub fn build_query(
             .collect();
         Box::new(BooleanQuery::new(terms))
     };
-    let statuses: Vec<String> = req
-        .statuses
+    // Nearly every service is active: excluding the rare other statuses is
+    // far cheaper than intersecting with the postings of `active`.
+    let excluded: Vec<String> = ServiceStatus::ALL
         .iter()
+        .filter(|s| !req.statuses.contains(s))
         .map(|s| s.as_str().to_string())
         .collect();
-    filters.push((Occur::Must, any_of(f.status, &statuses)));
+    if req.statuses.contains(&ServiceStatus::Active) {
+        if !excluded.is_empty() {
+            filters.push((Occur::MustNot, any_of(f.status, &excluded)));
+        }
+    } else {
+        let wanted: Vec<String> = req
+            .statuses
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect();
+        filters.push((Occur::Must, any_of(f.status, &wanted)));
+    }
     if !req.categories.is_empty() {
         filters.push((Occur::Must, any_of(f.category, &req.categories)));
     }
@@ -210,10 +223,9 @@ pub fn build_query(
             let covers = any_of(f.area, &codes);
             match scope {
                 LocationScope::Local => filters.push((Occur::Must, near)),
-                LocationScope::National => {
-                    filters.push((Occur::Must, covers));
-                    filters.push((Occur::MustNot, local()));
-                }
+                // Services with a location are dropped by the collector,
+                // which has their points at hand anyway.
+                LocationScope::National => filters.push((Occur::Must, covers)),
                 LocationScope::All => filters.push((
                     Occur::Must,
                     Box::new(BooleanQuery::new(vec![
@@ -225,7 +237,9 @@ pub fn build_query(
         }
     }
     // A purely negative boolean query matches nothing: anchor it.
-    filters.push((Occur::Must, Box::new(AllQuery)));
+    if !filters.iter().any(|(occur, _)| *occur == Occur::Must) {
+        filters.push((Occur::Must, Box::new(AllQuery)));
+    }
     must.push((
         Occur::Must,
         Box::new(ConstScoreQuery::new(
@@ -265,11 +279,21 @@ fn text_query(
             // synonyms are added as alternatives.
             let as_typed = match &words[i..i + e.len] {
                 [one] => word_query(one, typing, f, en),
-                many => phrase(many, f, en, 1.0),
+                many => phrase(
+                    many,
+                    &[(f.name, 3.0), (f.topics, 1.5), (f.description, 1.0)],
+                    en,
+                    1.0,
+                ),
             };
             let mut options: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, as_typed)];
             for alt in &e.alternatives {
-                options.push((Occur::Should, phrase(alt, f, en, 0.8)));
+                // Synonyms are looked for in names and categories only: phrases
+                // over every description cost more than they find.
+                options.push((
+                    Occur::Should,
+                    phrase(alt, &[(f.name, 3.0), (f.topics, 1.5)], en, 0.8),
+                ));
             }
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(options))));
             i += e.len;
@@ -336,10 +360,15 @@ fn word_query(word: &str, typing: bool, f: &Fields, en: &mut TextAnalyzer) -> Bo
 }
 
 /// Words as a phrase (or a term when single) in each text field.
-fn phrase(words: &[String], f: &Fields, en: &mut TextAnalyzer, boost: f32) -> Box<dyn Query> {
+fn phrase(
+    words: &[String],
+    fields: &[(Field, f32)],
+    en: &mut TextAnalyzer,
+    boost: f32,
+) -> Box<dyn Query> {
     let stems: Vec<String> = words.iter().flat_map(|w| tokens(en, w)).collect();
     let mut options: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (field, field_boost) in [(f.name, 3.0), (f.topics, 1.5), (f.description, 1.0)] {
+    for &(field, field_boost) in fields {
         let q: Box<dyn Query> = match stems.as_slice() {
             [] => continue,
             [one] => Box::new(TermQuery::new(
@@ -459,7 +488,7 @@ impl Ord for Candidate {
 }
 
 /// Best candidates (at most the window), how many matched, facet counts.
-pub type Harvest = (Vec<Candidate>, usize, HashMap<u64, usize>);
+pub type Harvest = (Vec<Candidate>, usize, Vec<(u64, usize)>);
 
 pub struct SegmentSearch {
     ctx: Arc<Context>,
@@ -477,7 +506,7 @@ pub struct SegmentSearch {
     hours_blob: Option<BytesColumn>,
     heap: BinaryHeap<Candidate>,
     total: usize,
-    facets: HashMap<u64, usize>,
+    facets: Vec<(u64, usize)>,
 }
 
 impl Collector for SearchCollector {
@@ -506,7 +535,7 @@ impl Collector for SearchCollector {
             hours_blob: ff.bytes("hours_blob")?,
             heap: BinaryHeap::new(),
             total: 0,
-            facets: HashMap::new(),
+            facets: Vec::new(),
         })
     }
 
@@ -527,7 +556,7 @@ impl Collector for SearchCollector {
         }
         all.sort();
         all.truncate(self.ctx.window);
-        Ok((all, total, facets))
+        Ok((all, total, facets.into_iter().collect()))
     }
 }
 
@@ -593,8 +622,8 @@ impl SegmentCollector for SegmentSearch {
             let best_area = self
                 .area_hash
                 .values_for_doc(doc)
-                .filter_map(|h| ctx.areas.get(&h))
-                .max_by(|a, b| a.0.total_cmp(&b.0));
+                .filter_map(|h| ctx.areas.get(&h).map(|a| (h, a)))
+                .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
             let has_points = nearest.is_finite();
             let matched = match ctx.scope {
                 LocationScope::Local => within,
@@ -612,13 +641,13 @@ impl SegmentCollector for SegmentSearch {
             } else {
                 0.0
             };
-            let area = best_area.map(|a| a.0).unwrap_or(0.0);
+            let area = best_area.map(|a| a.1 .0).unwrap_or(0.0);
             if within && local_factor >= area {
                 reason = Some(MatchReason::WithinRadius);
                 place = local_factor;
-            } else if let Some((factor, code)) = best_area {
+            } else if let Some((hash, (factor, _))) = best_area {
                 reason = Some(MatchReason::CoversArea);
-                covering_area = Some(code.clone());
+                covering_area = Some(hash);
                 place = *factor;
             }
         }
@@ -632,7 +661,11 @@ impl SegmentCollector for SegmentSearch {
 
         self.total += 1;
         for top in self.top_category.values_for_doc(doc) {
-            *self.facets.entry(top).or_default() += 1;
+            // A handful of top-level categories: a linear scan beats hashing.
+            match self.facets.iter_mut().find(|(h, _)| *h == top) {
+                Some((_, count)) => *count += 1,
+                None => self.facets.push((top, 1)),
+            }
         }
 
         let key = match ctx.sort {
@@ -645,6 +678,12 @@ impl SegmentCollector for SegmentSearch {
             SortOrder::Name => self.name_key.first(doc).unwrap_or(0),
             SortOrder::RecentlyVerified => u64::MAX - (verified.max(0) as u64),
         };
+        // Most matches cannot enter a full heap: decide on the key alone
+        // before reading the id or copying anything.
+        let full = self.heap.len() >= ctx.window;
+        if full && self.heap.peek().is_some_and(|worst| key > worst.key) {
+            return;
+        }
         let id = (u128::from(self.id_hi.first(doc).unwrap_or(0)) << 64)
             | u128::from(self.id_lo.first(doc).unwrap_or(0));
         let candidate = Candidate {
@@ -654,11 +693,13 @@ impl SegmentCollector for SegmentSearch {
                 address: DocAddress::new(self.segment, doc),
                 distance_m,
                 reason,
-                covering_area,
+                covering_area: covering_area
+                    .and_then(|h| ctx.areas.get(&h))
+                    .map(|a| a.1.clone()),
                 score: final_score as f32,
             },
         };
-        if self.heap.len() < ctx.window {
+        if !full {
             self.heap.push(candidate);
         } else if self.heap.peek().is_some_and(|worst| candidate < *worst) {
             self.heap.pop();
@@ -682,7 +723,7 @@ pub fn page(fruit: Harvest, offset: usize, limit: usize) -> Ranked {
             .map(|c| c.hit)
             .collect(),
         total,
-        facets,
+        facets: facets.into_iter().collect(),
     }
 }
 
