@@ -747,7 +747,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
 
 fn bench_settings(dir: &Path) -> Settings {
     Settings {
-        bind: "127.0.0.1:0".parse().expect("a literal socket address"),
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: Some(dir.join("bench.db").to_string_lossy().into_owned()),
         data_dir: dir.to_path_buf(),
         db_pool_size: 8,
