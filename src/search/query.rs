@@ -275,26 +275,24 @@ fn text_query(
     while i < words.len() {
         if let Some(e) = expansions.iter().find(|e| e.start == i) {
             let typing = i + e.len == words.len() && !trailing_space;
-            // The words as typed keep their typo and prefix tolerance; the
-            // synonyms are added as alternatives.
+            // The words as typed keep their typo and prefix tolerance (a
+            // phrase in names when several); every form of the group is
+            // found through its concept term.
             let as_typed = match &words[i..i + e.len] {
                 [one] => word_query(one, typing, f, en),
-                many => phrase(
-                    many,
-                    &[(f.name, 3.0), (f.topics, 1.5), (f.description, 1.0)],
-                    en,
-                    1.0,
-                ),
+                many => phrase(many, &[(f.name, 3.0)], en, 1.0),
             };
-            let mut options: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, as_typed)];
-            for alt in &e.alternatives {
-                // Synonyms are looked for in names and categories only: phrases
-                // over every description cost more than they find.
-                options.push((
+            let concept = Term::from_field_text(f.concept, &synonyms::concept(e.group));
+            let options: Vec<(Occur, Box<dyn Query>)> = vec![
+                (Occur::Should, as_typed),
+                (
                     Occur::Should,
-                    phrase(alt, &[(f.name, 3.0), (f.topics, 1.5)], en, 0.8),
-                ));
-            }
+                    boosted(
+                        Box::new(TermQuery::new(concept, IndexRecordOption::WithFreqs)),
+                        2.0,
+                    ),
+                ),
+            ];
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(options))));
             i += e.len;
             continue;

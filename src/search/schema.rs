@@ -10,13 +10,13 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, TantivyDocument};
 
-use super::{cells, slots};
+use super::{cells, slots, synonyms};
 use crate::model::enums::{LocationType, ServiceStatus};
 use crate::model::opening::Hours;
 use crate::model::read::{Service, TermRef};
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -51,6 +51,7 @@ pub struct Fields {
     pub hours_flags: Field,
     pub hours_blob: Field,
     pub hours: Field,
+    pub concept: Field,
 }
 
 pub fn build_schema() -> (Schema, Fields) {
@@ -89,6 +90,7 @@ pub fn build_schema() -> (Schema, Fields) {
         hours_flags: b.add_u64_field("hours_flags", FAST),
         hours_blob: b.add_bytes_field("hours_blob", FAST),
         hours: b.add_text_field("hours", STORED),
+        concept: b.add_text_field("concept", STRING),
     };
     (b.build(), fields)
 }
@@ -123,6 +125,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         hours_flags: f("hours_flags")?,
         hours_blob: f("hours_blob")?,
         hours: f("hours")?,
+        concept: f("concept")?,
     })
 }
 
@@ -152,23 +155,8 @@ pub fn hash(text: &str) -> u64 {
 /// First 8 bytes of the folded, lower-cased name as a big-endian number, so
 /// numeric order is alphabetical order (ties fall back to id).
 pub fn name_key(name: &str) -> u64 {
-    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build();
-    let mut folded = String::new();
-    let mut stream = analyzer.token_stream(name);
-    while let Some(token) = stream.next() {
-        if !folded.is_empty() {
-            folded.push(' ');
-        }
-        folded.push_str(&token.text);
-        if folded.len() >= 8 {
-            break;
-        }
-    }
     let mut bytes = [0u8; 8];
-    for (slot, b) in bytes.iter_mut().zip(folded.bytes()) {
+    for (slot, b) in bytes.iter_mut().zip(fold(name).bytes()) {
         *slot = b;
     }
     u64::from_be_bytes(bytes)
@@ -236,6 +224,7 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
         d.add_text(f.kind, "area");
     }
     add_hours_and_eligibility(f, service, &mut d);
+    add_concepts(f, service, &mut d);
     d.add_i64(
         f.verified_at,
         service.last_verified_at.map(|t| t.timestamp()).unwrap_or(0),
@@ -243,6 +232,37 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     d.add_u64(f.name_key, name_key(&service.name));
     d.add_text(f.doc, serde_json::to_string(service).unwrap_or_default());
     d
+}
+
+/// Synonym concepts (see `synonyms`) found in the name, description,
+/// categories and community groups.
+fn add_concepts(f: &Fields, service: &Service, d: &mut TantivyDocument) {
+    let mut text = vec![service.name.as_str(), service.description.as_str()];
+    text.extend(service.categories.iter().map(|c| c.name.as_str()));
+    text.extend(service.community_groups.iter().map(|g| g.name.as_str()));
+    let mut concepts: Vec<String> = text
+        .iter()
+        .flat_map(|t| synonyms::concepts_in(&synonyms::words(&fold(t))))
+        .collect();
+    concepts.sort();
+    concepts.dedup();
+    for c in concepts {
+        d.add_text(f.concept, c);
+    }
+}
+
+/// Lower case with accents removed, as the analyzers see text.
+fn fold(text: &str) -> String {
+    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut words = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(token) = stream.next() {
+        words.push(token.text.clone());
+    }
+    words.join(" ")
 }
 
 /// Ages with no limit, as stored in the age fast fields.

@@ -1,6 +1,10 @@
-//! Synonyms link workers rely on. Expansion happens at query time: when the
-//! words of a query contain one form, the others are searched too (as
-//! phrases for multi-word forms), so "foodbank" finds "food bank".
+//! Synonyms link workers rely on. Each group is a concept: at index time a
+//! document whose text contains any form of a group gets the group's concept
+//! term, and a query containing any form also asks for that term. So
+//! "foodbank" finds "food bank" with one term lookup instead of a phrase
+//! query per alternative.
+
+use std::sync::OnceLock;
 
 /// Each group lists interchangeable forms, lower case, unstemmed.
 pub const GROUPS: &[&[&str]] = &[
@@ -56,49 +60,52 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A run of query words that matched a synonym form, and the other forms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A run of words that matched a synonym form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expansion {
-    /// Index of the first query word covered.
+    /// Index of the first word covered.
     pub start: usize,
-    /// Number of query words covered.
+    /// Number of words covered.
     pub len: usize,
-    /// The alternative forms, each as its words.
-    pub alternatives: Vec<Vec<String>>,
+    /// Index of the group in [`GROUPS`].
+    pub group: usize,
 }
 
-/// Finds synonym forms in the query words, longest match first, without overlaps.
-pub fn expansions(query: &[String]) -> Vec<Expansion> {
-    let mut found: Vec<Expansion> = Vec::new();
+/// Every form of every group as words, computed once.
+fn forms() -> &'static [(usize, Vec<String>)] {
+    static FORMS: OnceLock<Vec<(usize, Vec<String>)>> = OnceLock::new();
+    FORMS.get_or_init(|| {
+        GROUPS
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| group.iter().map(move |form| (g, words(form))))
+            .filter(|(_, w)| !w.is_empty())
+            .collect()
+    })
+}
+
+/// The concept term of a group, as indexed.
+pub fn concept(group: usize) -> String {
+    format!("c{group}")
+}
+
+/// Finds synonym forms in the words, longest match first, without overlaps.
+pub fn expansions(text: &[String]) -> Vec<Expansion> {
+    let mut found = Vec::new();
     let mut i = 0;
-    while i < query.len() {
-        let mut best: Option<Expansion> = None;
-        for group in GROUPS {
-            for form in group.iter() {
-                let form_words = words(form);
-                let n = form_words.len();
-                if n == 0 || i + n > query.len() || query[i..i + n] != form_words[..] {
-                    continue;
-                }
-                if best.as_ref().is_some_and(|b| b.len >= n) {
-                    continue;
-                }
-                let alternatives = group
-                    .iter()
-                    .map(|f| words(f))
-                    .filter(|w| *w != form_words)
-                    .collect();
-                best = Some(Expansion {
-                    start: i,
-                    len: n,
-                    alternatives,
-                });
-            }
-        }
+    while i < text.len() {
+        let best = forms()
+            .iter()
+            .filter(|(_, form)| i + form.len() <= text.len() && text[i..i + form.len()] == form[..])
+            .max_by_key(|(g, form)| (form.len(), std::cmp::Reverse(*g)));
         match best {
-            Some(e) => {
-                i += e.len;
-                found.push(e);
+            Some((group, form)) => {
+                found.push(Expansion {
+                    start: i,
+                    len: form.len(),
+                    group: *group,
+                });
+                i += form.len();
             }
             None => i += 1,
         }
@@ -106,31 +113,42 @@ pub fn expansions(query: &[String]) -> Vec<Expansion> {
     found
 }
 
+/// The concept terms a piece of text carries.
+pub fn concepts_in(text: &[String]) -> Vec<String> {
+    let mut groups: Vec<usize> = expansions(text).into_iter().map(|e| e.group).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    groups.into_iter().map(concept).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn single_and_multi_word_forms_expand() {
+    fn single_and_multi_word_forms_are_found() {
         let q = words("Foodbank near walking group");
         let e = expansions(&q);
         assert_eq!(e.len(), 2);
         assert_eq!((e[0].start, e[0].len), (0, 1));
-        assert!(e[0]
-            .alternatives
-            .contains(&vec!["food".to_string(), "bank".to_string()]));
         assert_eq!(
             (e[1].start, e[1].len),
             (2, 2),
             "longest form wins over 'walking'"
         );
-        assert!(e[1]
-            .alternatives
-            .contains(&vec!["health".to_string(), "walk".to_string()]));
+        assert_eq!(GROUPS[e[0].group][0], "foodbank");
     }
 
     #[test]
-    fn unknown_words_do_not_expand() {
-        assert!(expansions(&words("swimming lessons")).is_empty());
+    fn every_form_of_a_group_carries_the_same_concept() {
+        assert_eq!(
+            concepts_in(&words("Parkhead food bank")),
+            concepts_in(&words("a foodbank"))
+        );
+        assert_eq!(
+            concepts_in(&words("talking therapy")),
+            concepts_in(&words("Counselling"))
+        );
+        assert!(concepts_in(&words("swimming lessons")).is_empty());
     }
 }
