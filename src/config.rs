@@ -45,6 +45,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The SQLite file path (empty for PostgreSQL).
+    pub fn database_path(&self) -> String {
+        match self.database() {
+            DbUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+            DbUrl::Postgres(_) => String::new(),
+        }
+    }
+
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
     }

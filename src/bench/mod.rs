@@ -5,7 +5,12 @@
 //!
 //! The generated data is written straight to a fresh SQLite file in one
 //! transaction (no change log or audit: this measures search, not writes).
+//! The same queries then run against a baseline built the usual way on the
+//! same file (see `baseline`).
 
+mod baseline;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -640,6 +645,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     println!("| services | generate /s | reindex /s | query | p50 ms | p95 ms | p99 ms | in-process q/s |");
     println!("|---:|---:|---:|---|---:|---:|---:|---:|");
     let mut http_lines = Vec::new();
+    let mut baseline_lines = Vec::new();
     for &size in &options.sizes {
         let dir = options.dir.join(format!("bench-{size}"));
         let marker = dir.join("complete");
@@ -687,7 +693,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         };
 
         let mix = query_mix(options.queries, &postcodes, &areas);
-        let mut by_kind: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
+        let mut by_kind: BTreeMap<&str, Vec<Duration>> = Default::default();
         let mut all = Vec::new();
         let mut results = 0usize;
         let run_started = Instant::now();
@@ -706,8 +712,11 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
             percentile(&all, 0.95),
             percentile(&all, 0.99)
         );
-        for (kind, mut times) in by_kind {
+        let mut tantivy_by_kind = by_kind;
+        for times in tantivy_by_kind.values_mut() {
             times.sort();
+        }
+        for (kind, times) in &tantivy_by_kind {
             println!(
                 "| | | | {kind} | {:.2} | {:.2} | {:.2} | |",
                 percentile(&times, 0.5),
@@ -717,6 +726,28 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         }
         tracing::debug!(results, "in-process run done");
         drop(search);
+
+        let mut sqlite = diesel::SqliteConnection::establish(&settings.database_path())?;
+        let prepare_seconds = baseline::prepare(&mut sqlite)?;
+        let tantivy_p50: BTreeMap<&str, f64> = tantivy_by_kind
+            .iter()
+            .map(|(k, v)| (*k, percentile(v, 0.5)))
+            .collect();
+        // A sample of the mix (100 queries of each kind): the baseline is slow at a million.
+        let sample = &mix[..mix.len().min(600)];
+        for (kind, mut times) in baseline::run(&mut sqlite, sample)? {
+            times.sort();
+            baseline_lines.push(format!(
+                "| {size} | {kind} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                percentile(&times, 0.5),
+                percentile(&times, 0.95),
+                percentile(&times, 0.99),
+                tantivy_p50.get(kind).copied().unwrap_or(f64::NAN)
+            ));
+        }
+        baseline_lines.push(format!(
+            "| {size} | (building FTS5 + R*Tree: {prepare_seconds:.1} s) | | | | |"
+        ));
 
         http_lines.push(
             http_run(
@@ -735,6 +766,14 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for line in http_lines {
+        println!("{line}");
+    }
+    println!();
+    println!("Baseline on the same file and queries: SQLite FTS5 + R*Tree (ms)");
+    println!();
+    println!("| services | query | p50 | p95 | p99 | Signpost p50 |");
+    println!("|---:|---|---:|---:|---:|---:|");
+    for line in baseline_lines {
         println!("{line}");
     }
     println!();
