@@ -719,9 +719,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         for (kind, times) in &tantivy_by_kind {
             println!(
                 "| | | | {kind} | {:.2} | {:.2} | {:.2} | |",
-                percentile(&times, 0.5),
-                percentile(&times, 0.95),
-                percentile(&times, 0.99)
+                percentile(times, 0.5),
+                percentile(times, 0.95),
+                percentile(times, 0.99)
             );
         }
         tracing::debug!(results, "in-process run done");
