@@ -57,6 +57,9 @@ pub struct ListQuery {
     /// Only services with this status.
     #[param(value_type = Option<ServiceStatus>)]
     status: Option<String>,
+    /// Compute each service's `opening` for this instant (RFC 3339; default now).
+    #[param(value_type = Option<String>, format = DateTime)]
+    at: Option<String>,
 }
 
 #[utoipa::path(
@@ -91,7 +94,7 @@ pub async fn list(
             }
         },
     };
-    let at = records::at_param(&state, &req)?;
+    let at = extract::datetime_param("at", q.at.as_deref())?.unwrap_or_else(|| state.clock.now());
     let mut result = state.db(move |c| repo::list(c, &filter, page)).await?;
     for service in result.items.iter_mut() {
         <Services as Record>::decorate(&state, service, at);
@@ -101,7 +104,10 @@ pub async fn list(
 
 #[utoipa::path(
     get, path = "/api/v1/services/{id}", tag = "services",
-    params(("id" = uuid::Uuid, Path, description = "Service id")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Service id"),
+        ("at" = Option<String>, Query, description = "Compute `opening` for this instant (RFC 3339; default now)"),
+    ),
     responses(
         (status = 200, description = "The service (also when archived)", body = Item<Service>,
          headers(("ETag" = String, description = "Current version"))),
