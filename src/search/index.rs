@@ -34,6 +34,7 @@ pub struct TaxonomyCache {
     pub terms: HashMap<Uuid, CachedTerm>,
     pub category_slugs: HashMap<String, Uuid>,
     pub group_slugs: HashMap<String, Uuid>,
+    top_level: HashMap<u64, TermRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -43,14 +44,21 @@ pub struct CachedTerm {
 }
 
 impl TaxonomyCache {
-    /// Top-level category by the hash stored in the `top_category` fast field.
-    pub fn top_level_by_hash(&self) -> HashMap<u64, TermRef> {
-        self.category_slugs
+    /// Top-level category by the hash stored in the `top_category` fast
+    /// field; computed once when the cache is built, read on every search.
+    pub fn top_level_by_hash(&self) -> &HashMap<u64, TermRef> {
+        &self.top_level
+    }
+
+    /// Fills `top_level` from the terms (call after loading them).
+    pub fn index_top_level(&mut self) {
+        self.top_level = self
+            .category_slugs
             .values()
             .filter_map(|id| self.terms.get(id))
             .filter(|t| t.parent_id.is_none())
             .map(|t| (hash(&t.term.slug), t.term.clone()))
-            .collect()
+            .collect();
     }
 
     /// A term and all its descendants.
@@ -293,7 +301,8 @@ impl SearchIndex {
             });
         }
 
-        let tops = self.taxonomy().top_level_by_hash();
+        let taxonomy = self.taxonomy();
+        let tops = taxonomy.top_level_by_hash();
         let mut categories: Vec<FacetCount> = ranked
             .facets
             .iter()

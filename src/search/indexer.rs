@@ -92,6 +92,7 @@ impl Indexer {
                 },
             );
         }
+        cache.index_top_level();
         self.search.set_taxonomy(cache);
         Ok(())
     }

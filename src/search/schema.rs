@@ -251,18 +251,26 @@ fn add_concepts(f: &Fields, service: &Service, d: &mut TantivyDocument) {
     }
 }
 
-/// Lower case with accents removed, as the analyzers see text.
+/// Lower case with accents removed, as the analyzers see text. The
+/// analyzer is built once per thread: this runs several times per document.
 fn fold(text: &str) -> String {
-    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build();
-    let mut words = Vec::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(token) = stream.next() {
-        words.push(token.text.clone());
+    thread_local! {
+        static FOLDER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                .build(),
+        );
     }
-    words.join(" ")
+    FOLDER.with(|analyzer| {
+        let mut analyzer = analyzer.borrow_mut();
+        let mut words = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while let Some(token) = stream.next() {
+            words.push(token.text.clone());
+        }
+        words.join(" ")
+    })
 }
 
 /// Ages with no limit, as stored in the age fast fields.

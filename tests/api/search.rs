@@ -305,55 +305,18 @@ async fn text_relevance_synonyms_typos_stems_and_hostile_syntax() {
     let app = spawn_app().await;
     let fx = Fixture::new(&app).await;
     let near = [north(100.0)];
-    fx.service_at(
-        &app,
-        "Parkhead food bank",
-        &near,
-        json!({"description": "Emergency parcels."}),
-    )
-    .await;
-    fx.service_at(
-        &app,
-        "Counselling service",
-        &near,
-        json!({"description": "Free sessions."}),
-    )
-    .await;
-    fx.service_at(
-        &app,
-        "Saturday debt clinic",
-        &near,
-        json!({"description": "Help with arrears."}),
-    )
-    .await;
-    fx.service_at(
-        &app,
-        "Walking group",
-        &near,
-        json!({"description": "Gentle strolls."}),
-    )
-    .await;
-    fx.service_at(
-        &app,
-        "Talking cafe",
-        &near,
-        json!({"description": "Tea and chat."}),
-    )
-    .await;
-    fx.service_at(
-        &app,
-        "Community garden",
-        &near,
-        json!({"description": "Grow vegetables."}),
-    )
-    .await;
-    fx.service_at(
-        &app,
-        "Memory cafe",
-        &near,
-        json!({"description": "For people living with forgetfulness."}),
-    )
-    .await;
+    for (name, description) in [
+        ("Parkhead food bank", "Emergency parcels."),
+        ("Counselling service", "Free sessions."),
+        ("Saturday debt clinic", "Help with arrears."),
+        ("Walking group", "Gentle strolls."),
+        ("Talking cafe", "Tea and chat."),
+        ("Community garden", "Grow vegetables."),
+        ("Memory cafe", "For people living with forgetfulness."),
+    ] {
+        fx.service_at(&app, name, &near, json!({ "description": description }))
+            .await;
+    }
     search_until(&app, "", |b| b["pagination"]["total_items"] == 7).await;
 
     let find = |q: &'static str| {
