@@ -16,7 +16,7 @@ use crate::model::opening::Hours;
 use crate::model::read::{Service, TermRef};
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -182,6 +182,9 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     d.add_text(f.raw, &service.name);
     d.add_text(f.topics, &service.organisation.name);
 
+    // Each top-level category once, so a facet counts services, not the
+    // categories a service has under it.
+    let mut tops = Vec::new();
     for cat in &service.categories {
         let lineage = terms.with_ancestors(cat);
         for t in &lineage {
@@ -190,7 +193,11 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
             d.add_text(f.raw, &t.name);
         }
         if let Some(top) = lineage.last() {
-            d.add_u64(f.top_category, hash(&top.slug));
+            let top = hash(&top.slug);
+            if !tops.contains(&top) {
+                tops.push(top);
+                d.add_u64(f.top_category, top);
+            }
         }
     }
     for group in &service.community_groups {

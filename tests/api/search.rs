@@ -434,7 +434,7 @@ async fn filters_facets_sorting_and_paging() {
         &app,
         "Alpha pantry",
         &near,
-        json!({"categories": ["community-pantries"], "community_groups": ["older-people"]}),
+        json!({"categories": ["community-pantries", "community-meals"], "community_groups": ["older-people"]}),
     )
     .await;
     fx.service_at(
