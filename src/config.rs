@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::auth::limits::RateSettings;
 use crate::db::DbUrl;
 
 #[derive(Debug, Clone, Args)]
@@ -42,6 +43,27 @@ pub struct Settings {
     /// royal occasion, on top of the computed Scottish ones.
     #[arg(long, env = "SIGNPOST_EXTRA_HOLIDAYS", value_delimiter = ',')]
     pub extra_holidays: Vec<chrono::NaiveDate>,
+
+    /// Requests a minute per IP address without a key.
+    #[arg(long, env = "SIGNPOST_RATE_ANONYMOUS_PER_MINUTE", default_value_t = 60)]
+    pub rate_anonymous_per_minute: u32,
+
+    /// Requests a minute per `client` key (machine clients syncing or searching).
+    #[arg(long, env = "SIGNPOST_RATE_CLIENT_PER_MINUTE", default_value_t = 6000)]
+    pub rate_client_per_minute: u32,
+
+    /// Requests a minute per `organisation`, `editor` or `admin` key.
+    #[arg(long, env = "SIGNPOST_RATE_KEY_PER_MINUTE", default_value_t = 600)]
+    pub rate_key_per_minute: u32,
+
+    /// Problem reports, claims and suggestions an hour per IP (or key).
+    #[arg(long, env = "SIGNPOST_RATE_SUBMISSIONS_PER_HOUR", default_value_t = 20)]
+    pub rate_submissions_per_hour: u32,
+
+    /// Trust `X-Forwarded-For`/`Forwarded` for the client address (only
+    /// behind a reverse proxy that sets it).
+    #[arg(long, env = "SIGNPOST_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
 }
 
 impl Settings {
@@ -50,6 +72,15 @@ impl Settings {
         match self.database() {
             DbUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
             DbUrl::Postgres(_) => String::new(),
+        }
+    }
+
+    pub fn rate_settings(&self) -> RateSettings {
+        RateSettings {
+            anonymous_per_minute: self.rate_anonymous_per_minute,
+            client_per_minute: self.rate_client_per_minute,
+            key_per_minute: self.rate_key_per_minute,
+            submissions_per_hour: self.rate_submissions_per_hour,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Signpost: a community resource directory.
 
 pub mod api;
+pub mod auth;
 pub mod bench;
 pub mod clock;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod geo;
 pub mod hours;
+pub mod keys_cli;
 pub mod model;
 pub mod search;
 pub mod startup;

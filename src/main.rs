@@ -1,4 +1,4 @@
-//! Signpost command line: `serve`, `migrate`, `openapi`.
+//! Signpost command line: `serve`, `migrate`, `openapi`, `keys`, `reindex`, `bench`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,6 +37,14 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage API keys: `keys create --name "Alex" --role admin` makes the
+    /// first admin key on a fresh install.
+    Keys {
+        #[command(flatten)]
+        settings: Settings,
+        #[command(subcommand)]
+        action: signpost::keys_cli::KeyAction,
+    },
     /// Rebuild the search index from the database (stop the server first).
     Reindex {
         #[command(flatten)]
@@ -87,6 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", signpost::api::openapi::document());
             Ok(())
         }
+        Command::Keys { settings, action } => signpost::keys_cli::run(&settings, action),
         Command::Reindex { settings } => {
             let url = settings.database();
             let pool = signpost::db::connect(&url, 2)?;

@@ -4,14 +4,16 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::HttpMessage;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api::{self, error::ApiError};
+use crate::auth::limits::RateLimits;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, changes::Stamp};
@@ -75,7 +77,6 @@ pub fn prepare(
         areas: AreaIndex::shared()?,
         postcodes,
         search,
-        clock,
         review: ReviewPolicy {
             review_days: settings.review_days,
             grace_days: settings.grace_days,
@@ -83,6 +84,9 @@ pub fn prepare(
         holidays: Arc::new(HolidayCalendar::new(
             settings.extra_holidays.iter().copied(),
         )),
+        limits: Arc::new(RateLimits::new(settings.rate_settings(), clock.clone())),
+        trust_forwarded_for: settings.trust_forwarded_for,
+        clock,
     };
     Ok((state, indexer))
 }
@@ -102,7 +106,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
+            // The last wrap runs first: logging, request id, CORS (answers
+            // preflights before any key check), then authentication.
             App::new()
+                .wrap(actix_web::middleware::from_fn(api::auth::authenticate))
+                .wrap(cors())
                 .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
@@ -139,6 +147,28 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// Any origin may call the API from a browser. Credentials are bearer keys
+/// sent explicitly, never cookies, so a foreign page cannot write with a
+/// user's ambient authority: writes happen only with a key.
+fn cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::ACCEPT,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600)
 }
 
 /// Echoes the request id (also in every log line) as `x-request-id`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::api::error::ApiError;
+use crate::auth::limits::RateLimits;
 use crate::clock::Clock;
 use crate::db::changes::Stamp;
 use crate::db::{DbConnection, Pool, RepoError};
@@ -26,6 +27,9 @@ pub struct AppState {
     pub review: ReviewPolicy,
     /// Scottish public holidays plus any configured extra dates.
     pub holidays: Arc<HolidayCalendar>,
+    pub limits: Arc<RateLimits>,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// How long a verification lasts (see `Settings`).

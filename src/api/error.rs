@@ -7,6 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::limits::RetryAfter;
+use crate::auth::policy::Denied;
 use crate::db::RepoError;
 use crate::model::{FieldError, Invalid};
 
@@ -40,12 +42,23 @@ pub enum ApiError {
     },
     #[error("invalid request")]
     Invalid(Invalid),
+    /// No usable credentials (401, with `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Credentials that do not allow this (403).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A write to an existing record without `If-Match` (428).
+    #[error("{0}")]
+    PreconditionRequired(String),
+    #[error("too many requests: try again in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -76,9 +89,13 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::Invalid(_) => "Invalid request",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict(_) => "Conflict",
             ApiError::PreconditionFailed(_) => "Precondition failed",
+            ApiError::PreconditionRequired(_) => "Precondition required",
+            ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Internal(_) => "Internal server error",
@@ -94,9 +111,13 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => "bad-request",
             ApiError::Invalid(_) => "validation",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed(_) => "precondition-failed",
+            ApiError::PreconditionRequired(_) => "precondition-required",
+            ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Internal(_) => "internal",
@@ -107,14 +128,7 @@ impl ApiError {
 
     pub fn to_problem(&self) -> Problem {
         let (detail, errors) = match self {
-            ApiError::Invalid(Invalid(errors)) => (
-                errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                errors.clone(),
-            ),
+            ApiError::Invalid(invalid) => (invalid.summary(), invalid.0.clone()),
             ApiError::BadRequest {
                 field: Some(field),
                 detail,
@@ -158,9 +172,13 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -176,9 +194,18 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = self {
             tracing::error!(%cause, "request failed");
         }
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-            .json(self.to_problem())
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"signpost\""));
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            _ => {}
+        }
+        response.json(self.to_problem())
     }
 }
 
@@ -204,6 +231,23 @@ impl From<RepoError> for ApiError {
                 info.message()
             )),
             RepoError::Database(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Unauthenticated(msg) => ApiError::Unauthorized(msg),
+            Denied::Forbidden(msg) => ApiError::Forbidden(msg),
+        }
+    }
+}
+
+impl From<RetryAfter> for ApiError {
+    fn from(retry: RetryAfter) -> Self {
+        ApiError::TooManyRequests {
+            retry_after: retry.seconds(),
         }
     }
 }

@@ -78,6 +78,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// An optional JSON body: no body at all (no content type, no length)
+/// reads as `T::default()`; anything else is parsed like `JsonBody`.
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = req.headers();
+        let empty = !headers.contains_key(header::CONTENT_TYPE)
+            && headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.trim() == "0");
+        if empty {
+            return Box::pin(async { Ok(OptionalJsonBody(T::default())) });
+        }
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move { body.await.map(|b| OptionalJsonBody(b.0)) })
+    }
+}
+
 /// Deserialises JSON, naming the failing path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
@@ -132,19 +155,26 @@ pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
     })
 }
 
-/// The version named by `If-Match` (`"3"`, `W/"3"`), or `None` for absent or `*`.
-pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+/// The version named by `If-Match` (`"3"` or `W/"3"`), which every write to an existing record needs: 428 without it.
+pub fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
+        return Err(ApiError::PreconditionRequired(
+            "this write needs an If-Match header with the ETag of the version you are changing \
+             (read the record first; its ETag is in the response)"
+                .into(),
+        ));
     };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
-        return Ok(None);
+        return Err(ApiError::PreconditionRequired(
+            "If-Match: * is not accepted: name the version you are changing (its ETag), \
+             so a concurrent change is never overwritten"
+                .into(),
+        ));
     }
     text.trim_start_matches("W/")
         .trim_matches('"')
         .parse::<i64>()
-        .map(Some)
         .map_err(|_| {
             ApiError::bad_request(
                 "If-Match",

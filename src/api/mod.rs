@@ -2,16 +2,21 @@
 //! map errors.
 
 pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod claims;
 pub mod docs;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod locations;
 pub mod openapi;
 pub mod organisations;
 pub mod records;
 pub mod search;
 pub mod services;
+pub mod suggestions;
 pub mod taxonomy;
 
 use actix_web::http::{header, StatusCode};
@@ -28,11 +33,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 // Before services::routes, so /services/search is not read as an id.
                 .configure(search::routes)
+                .configure(claims::routes)
                 .configure(organisations::routes)
                 .configure(services::routes)
                 .configure(locations::routes)
                 .configure(taxonomy::routes)
                 .configure(areas::routes)
+                .configure(keys::routes)
+                .configure(suggestions::routes)
+                .configure(audit::routes)
                 .route("/openapi.json", web::get().to(openapi::serve)),
         )
         .configure(docs::routes);

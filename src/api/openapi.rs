@@ -3,9 +3,13 @@
 //! two differ (regenerate with `cargo run -- openapi > openapi/openapi.json`).
 
 use actix_web::HttpResponse;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
-use super::{areas, error, locations, organisations, search, services, taxonomy};
+use super::{
+    areas, audit, claims, error, keys, locations, organisations, search, services, suggestions,
+    taxonomy,
+};
 use crate::model;
 
 #[derive(OpenApi)]
@@ -14,7 +18,10 @@ use crate::model;
         title = "Signpost",
         description = "Community resource directory: local groups and services for link workers, GP systems and community organisations. \
 Errors are RFC 9457 problem+json naming the offending field. Lists page deterministically (`page`, `per_page` ≤ 100, ties broken by `id`). \
-Deleting archives: records are never removed and stay readable by id. Every write appends to a change log and an audit log.",
+Deleting archives: records are never removed and stay readable by id. Every write appends to a change log and an audit log. \
+Reading and searching are open; writes need an API key (`Authorization: Bearer sp_…`) whose role is listed on each endpoint \
+(`organisation` keys only for their own organisations' listings). Writes to an existing record need `If-Match` with its `ETag` \
+(428 without, 412 when stale). Requests are rate limited per IP (anonymous) or per key: 429 with `Retry-After`.",
         license(name = "AGPL-3.0-or-later"),
     ),
     paths(
@@ -24,12 +31,20 @@ Deleting archives: records are never removed and stay readable by id. Every writ
         taxonomy::list, taxonomy::get, taxonomy::create, taxonomy::replace, taxonomy::patch, taxonomy::delete,
         areas::list,
         search::search, search::suggest, search::places,
+        keys::list, keys::create, keys::me, keys::get, keys::revoke,
+        claims::create, claims::list, claims::get, claims::approve, claims::reject,
+        suggestions::create, suggestions::list, suggestions::get, suggestions::apply, suggestions::reject,
+        audit::list,
     ),
+    modifiers(&BearerKeys),
     components(schemas(
         error::Problem, model::FieldError,
         model::organisation::OrganisationInput, model::location::LocationInput, model::taxonomy::TermInput,
         model::service::ServiceInput, model::service::PhoneInput, model::service::EligibilityInput, model::service::ScheduleInput,
         model::read::Organisation, model::read::Service, model::read::Location, model::read::Term, model::read::ServiceArea,
+        model::accounts::KeyInput, model::accounts::ClaimInput, model::accounts::SuggestionInput, model::accounts::DecisionInput,
+        crate::db::keys::ApiKey, keys::IssuedKey, crate::db::claims::Claim, claims::Approval, crate::db::suggestions::Suggestion, audit::AuditRecord,
+        model::enums::Role, model::enums::ModerationStatus, model::enums::ListingKind,
         model::enums::ServiceStatus, model::enums::DeliveryMethod, model::enums::LocationType, model::enums::TaxonomyKind, model::enums::AreaType,
     )),
     tags(
@@ -38,10 +53,33 @@ Deleting archives: records are never removed and stay readable by id. Every writ
         (name = "locations", description = "Places where services run, geocoded from their postcode"),
         (name = "taxonomy", description = "Categories, community groups and accessibility features"),
         (name = "service-areas", description = "Coded areas a service covers"),
+        (name = "accounts", description = "API keys, organisation claims, suggestions and the audit log"),
         (name = "search", description = "Ranked keyword, place and filter search; typeahead for services and places"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer API key scheme; each write endpoint lists the roles
+/// it accepts as the scheme's scopes.
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sp_<prefix>_<secret>")
+                    .description(Some(
+                        "A Signpost API key. Roles: admin, editor, organisation (its own organisations' listings), client (read-only).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document as pretty JSON with a trailing newline (the committed form).
 pub fn document() -> String {

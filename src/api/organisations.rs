@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::auth::Writer;
 use super::envelope::{Item, List};
 use super::error::{ApiError, Problem};
 use super::extract::{self, JsonBody};
@@ -105,11 +106,14 @@ pub async fn get(
 
 #[utoipa::path(
     post, path = "/api/v1/organisations", tag = "organisations",
+    security(("api_key" = ["editor", "admin"])),
     request_body = OrganisationInput,
     responses(
         (status = 201, description = "Created", body = Item<Organisation>,
          headers(("Location" = String, description = "URL of the new organisation"), ("ETag" = String, description = "Version"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not do this", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id is already taken", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -118,23 +122,28 @@ pub async fn get(
 )]
 pub async fn create(
     state: web::Data<AppState>,
+    caller: Writer,
     body: JsonBody<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    records::create::<Organisations>(state, body).await
+    records::create::<Organisations>(state, caller, body).await
 }
 
 #[utoipa::path(
     put, path = "/api/v1/organisations/{id}", tag = "organisations",
+    security(("api_key" = ["organisation", "editor", "admin"])),
     params(
         ("id" = uuid::Uuid, Path, description = "Organisation id"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced; 412 if it is stale"),
+        ("If-Match" = String, Header, description = "ETag of the version being replaced (required: 428 without it; 412 if it is stale)"),
     ),
     request_body = OrganisationInput,
     responses(
         (status = 200, description = "Replaced", body = Item<Organisation>, headers(("ETag" = String, description = "New version"))),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not do this", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -143,24 +152,29 @@ pub async fn create(
 pub async fn replace(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Writer,
     id: web::Path<String>,
     body: JsonBody<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    records::replace::<Organisations>(state, req, id, body).await
+    records::replace::<Organisations>(state, req, caller, id, body).await
 }
 
 #[utoipa::path(
     patch, path = "/api/v1/organisations/{id}", tag = "organisations",
+    security(("api_key" = ["organisation", "editor", "admin"])),
     params(
         ("id" = uuid::Uuid, Path, description = "Organisation id"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed; 412 if it is stale"),
+        ("If-Match" = String, Header, description = "ETag of the version being changed (required: 428 without it; 412 if it is stale)"),
     ),
     request_body(content = Object, description = "RFC 7396 merge patch of an OrganisationInput: fields present replace, `null` clears", content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Updated", body = Item<Organisation>, headers(("ETag" = String, description = "New version"))),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not do this", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -168,31 +182,35 @@ pub async fn replace(
 pub async fn patch(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Writer,
     id: web::Path<String>,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    records::patch::<Organisations>(state, req, id, body).await
+    records::patch::<Organisations>(state, req, caller, id, body).await
 }
 
 #[utoipa::path(
     delete, path = "/api/v1/organisations/{id}", tag = "organisations",
+    security(("api_key" = ["editor", "admin"])),
     params(
         ("id" = uuid::Uuid, Path, description = "Organisation id"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted; 412 if it is stale"),
+        ("If-Match" = String, Header, description = "ETag of the version being deleted (required: 428 without it; 412 if it is stale)"),
     ),
     responses(
         (status = 200, description = "Archived (soft delete: still readable by id)", body = Item<Organisation>),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It still has live services", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delete(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Writer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    records::delete::<Organisations>(state, req, id).await
+    records::delete::<Organisations>(state, req, caller, id).await
 }
 
 /// How organisations plug into the shared record handlers.
@@ -203,6 +221,11 @@ impl Record for Organisations {
     type Draft = crate::model::organisation::OrganisationDraft;
     type Read = Organisation;
     const PATH: &'static str = "/api/v1/organisations";
+    const NAME: &'static str = "organisation";
+
+    fn owner_of(read: &Organisation) -> Option<uuid::Uuid> {
+        Some(read.id)
+    }
 
     fn id(read: &Organisation) -> uuid::Uuid {
         read.id

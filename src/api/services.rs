@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::auth::Writer;
 use super::envelope::{Item, List};
 use super::error::{ApiError, Problem};
 use super::extract::{self, JsonBody};
@@ -125,11 +126,14 @@ pub async fn get(
 
 #[utoipa::path(
     post, path = "/api/v1/services", tag = "services",
+    security(("api_key" = ["organisation", "editor", "admin"])),
     request_body = ServiceInput,
     responses(
         (status = 201, description = "Created", body = Item<Service>,
          headers(("Location" = String, description = "URL of the new service"), ("ETag" = String, description = "Version"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not do this", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id is already taken", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -138,23 +142,28 @@ pub async fn get(
 )]
 pub async fn create(
     state: web::Data<AppState>,
+    caller: Writer,
     body: JsonBody<ServiceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    records::create::<Services>(state, body).await
+    records::create::<Services>(state, caller, body).await
 }
 
 #[utoipa::path(
     put, path = "/api/v1/services/{id}", tag = "services",
+    security(("api_key" = ["organisation", "editor", "admin"])),
     params(
         ("id" = uuid::Uuid, Path, description = "Service id"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced; 412 if it is stale"),
+        ("If-Match" = String, Header, description = "ETag of the version being replaced (required: 428 without it; 412 if it is stale)"),
     ),
     request_body = ServiceInput,
     responses(
         (status = 200, description = "Replaced", body = Item<Service>, headers(("ETag" = String, description = "New version"))),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not do this", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -163,24 +172,29 @@ pub async fn create(
 pub async fn replace(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Writer,
     id: web::Path<String>,
     body: JsonBody<ServiceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    records::replace::<Services>(state, req, id, body).await
+    records::replace::<Services>(state, req, caller, id, body).await
 }
 
 #[utoipa::path(
     patch, path = "/api/v1/services/{id}", tag = "services",
+    security(("api_key" = ["organisation", "editor", "admin"])),
     params(
         ("id" = uuid::Uuid, Path, description = "Service id"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed; 412 if it is stale"),
+        ("If-Match" = String, Header, description = "ETag of the version being changed (required: 428 without it; 412 if it is stale)"),
     ),
     request_body(content = Object, description = "RFC 7396 merge patch of an ServiceInput: fields present replace, `null` clears", content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Updated", body = Item<Service>, headers(("ETag" = String, description = "New version"))),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not do this", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -188,30 +202,34 @@ pub async fn replace(
 pub async fn patch(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Writer,
     id: web::Path<String>,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    records::patch::<Services>(state, req, id, body).await
+    records::patch::<Services>(state, req, caller, id, body).await
 }
 
 #[utoipa::path(
     delete, path = "/api/v1/services/{id}", tag = "services",
+    security(("api_key" = ["organisation", "editor", "admin"])),
     params(
         ("id" = uuid::Uuid, Path, description = "Service id"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted; 412 if it is stale"),
+        ("If-Match" = String, Header, description = "ETag of the version being deleted (required: 428 without it; 412 if it is stale)"),
     ),
     responses(
         (status = 200, description = "Archived (soft delete: still readable by id)", body = Item<Service>),
         (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delete(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Writer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    records::delete::<Services>(state, req, id).await
+    records::delete::<Services>(state, req, caller, id).await
 }
 
 /// How services plug into the shared record handlers.
@@ -222,6 +240,16 @@ impl Record for Services {
     type Draft = crate::model::service::ServiceDraft;
     type Read = Service;
     const PATH: &'static str = "/api/v1/services";
+    const NAME: &'static str = "service";
+    const MEMBERS_CREATE_AND_ARCHIVE: bool = true;
+
+    fn owner_of(read: &Service) -> Option<uuid::Uuid> {
+        Some(read.organisation.id)
+    }
+
+    fn owner_of_input(input: &ServiceInput) -> Option<uuid::Uuid> {
+        Some(input.organisation_id)
+    }
 
     fn id(read: &Service) -> uuid::Uuid {
         read.id

@@ -794,6 +794,12 @@ fn bench_settings(dir: &Path) -> Settings {
         review_days: 365,
         grace_days: 61,
         extra_holidays: Vec::new(),
+        // The load generator is one anonymous IP; measure search, not the limiter's refusals.
+        rate_anonymous_per_minute: u32::MAX,
+        rate_client_per_minute: u32::MAX,
+        rate_key_per_minute: u32::MAX,
+        rate_submissions_per_hour: u32::MAX,
+        trust_forwarded_for: false,
     }
 }
 

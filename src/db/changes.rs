@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::paging::{Page, PageRequest};
 use super::rows::naive;
 use super::schema::{audit_log, change_log};
 use super::{DbConnection, RepoResult};
@@ -18,6 +19,10 @@ pub enum EntityType {
     Service,
     Location,
     TaxonomyTerm,
+    // Audited only: not in the change log, which drives search and sync.
+    ApiKey,
+    Claim,
+    Suggestion,
 }
 
 impl EntityType {
@@ -27,6 +32,9 @@ impl EntityType {
             EntityType::Service => "service",
             EntityType::Location => "location",
             EntityType::TaxonomyTerm => "taxonomy_term",
+            EntityType::ApiKey => "api_key",
+            EntityType::Claim => "claim",
+            EntityType::Suggestion => "suggestion",
         }
     }
 }
@@ -69,10 +77,7 @@ pub fn record<T: Serialize>(
     before: Option<&T>,
     after: &T,
 ) -> RepoResult<()> {
-    let before = before.map(to_value);
-    let after = to_value(after);
-    let changes = diff(before.as_ref(), &after);
-    if changes.is_empty() {
+    if !audit(conn, stamp, entity, id, op.as_str(), before, after)? {
         return Ok(());
     }
     diesel::insert_into(change_log::table)
@@ -83,17 +88,38 @@ pub fn record<T: Serialize>(
             change_log::changed_at.eq(naive(stamp.at)),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Appends an audit row (only) for a change to `id`; `action` names what
+/// happened (`create`, `revoke`, `approve`…). Returns whether anything
+/// changed (nothing is written otherwise).
+pub fn audit<T: Serialize>(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    entity: EntityType,
+    id: &str,
+    action: &str,
+    before: Option<&T>,
+    after: &T,
+) -> RepoResult<bool> {
+    let before = before.map(to_value);
+    let after = to_value(after);
+    let changes = diff(before.as_ref(), &after);
+    if changes.is_empty() {
+        return Ok(false);
+    }
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::actor.eq(stamp.actor.as_str()),
             audit_log::at.eq(naive(stamp.at)),
             audit_log::entity_type.eq(entity.as_str()),
             audit_log::entity_id.eq(id),
-            audit_log::action.eq(op.as_str()),
+            audit_log::action.eq(action),
             audit_log::changes.eq(Value::Object(changes).to_string()),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
 fn to_value<T: Serialize>(v: &T) -> Value {
@@ -159,6 +185,55 @@ pub fn audit_for(
             audit_log::changes,
         ))
         .load(conn)?)
+}
+
+/// What to list from the audit log (all given filters apply).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<String>,
+}
+
+/// Audit rows, newest first.
+pub fn audit_list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    page: PageRequest,
+) -> RepoResult<Page<AuditEntry>> {
+    let query = || {
+        let mut q = audit_log::table.into_boxed();
+        if let Some(t) = &filter.entity_type {
+            q = q.filter(audit_log::entity_type.eq(t.clone()));
+        }
+        if let Some(id) = &filter.entity_id {
+            q = q.filter(audit_log::entity_id.eq(id.clone()));
+        }
+        if let Some(actor) = &filter.actor {
+            q = q.filter(audit_log::actor.eq(actor.clone()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let items = query()
+        .order(audit_log::id.desc())
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select((
+            audit_log::id,
+            audit_log::actor,
+            audit_log::at,
+            audit_log::entity_type,
+            audit_log::entity_id,
+            audit_log::action,
+            audit_log::changes,
+        ))
+        .load(conn)?;
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
 }
 
 /// One change-log row.

@@ -4,12 +4,15 @@
 
 pub mod areas;
 pub mod changes;
+pub mod claims;
+pub mod keys;
 pub mod locations;
 pub mod organisations;
 pub mod paging;
 pub mod rows;
 pub mod schema;
 pub mod services;
+pub mod suggestions;
 pub mod taxonomy;
 
 use std::path::PathBuf;

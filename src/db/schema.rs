@@ -189,6 +189,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        name -> Text,
+        role -> Text,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    organisation_members (organisation_id, key_id) {
+        organisation_id -> Text,
+        key_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claims (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        role_in_organisation -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        message -> Nullable<Text>,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        key_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suggestions (id) {
+        id -> Text,
+        entity_type -> Text,
+        entity_id -> Nullable<Text>,
+        changes -> Text,
+        message -> Nullable<Text>,
+        email -> Nullable<Text>,
+        status -> Text,
+        submitted_by -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        result_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(locations -> organisations (organisation_id));
 diesel::joinable!(services -> organisations (organisation_id));
 diesel::joinable!(service_phones -> services (service_id));
@@ -202,6 +261,9 @@ diesel::joinable!(location_accessibility -> locations (location_id));
 diesel::joinable!(location_accessibility -> taxonomy_terms (term_id));
 diesel::joinable!(schedules -> services (service_id));
 diesel::joinable!(schedule_exceptions -> services (service_id));
+diesel::joinable!(organisation_members -> api_keys (key_id));
+diesel::joinable!(organisation_members -> organisations (organisation_id));
+diesel::joinable!(claims -> organisations (organisation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -218,4 +280,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     schedule_exceptions,
     change_log,
     audit_log,
+    api_keys,
+    organisation_members,
+    claims,
+    suggestions,
 );

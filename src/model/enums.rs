@@ -33,6 +33,34 @@ macro_rules! text_enum {
 }
 
 text_enum! {
+    /// What an API key may do (see `auth::policy`).
+    Role {
+        Admin => "admin",
+        Editor => "editor",
+        Organisation => "organisation",
+        Client => "client",
+    }
+}
+
+text_enum! {
+    /// Where a claim or suggestion is in moderation.
+    ModerationStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+}
+
+text_enum! {
+    /// The kinds of listing a suggestion can change or propose.
+    ListingKind {
+        Organisation => "organisation",
+        Service => "service",
+        Location => "location",
+    }
+}
+
+text_enum! {
     /// Whether a service is running (HSDS `status`, with `temporarily closed` spelt with an underscore).
     ServiceStatus {
         Active => "active",

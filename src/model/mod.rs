@@ -1,6 +1,7 @@
 //! Domain types. Request bodies are parsed into these once, at the edge, so the
 //! repositories and search can trust them.
 
+pub mod accounts;
 pub mod enums;
 pub mod location;
 pub mod opening;
@@ -19,6 +20,11 @@ pub struct Actor(String);
 impl Actor {
     pub fn anonymous() -> Self {
         Actor("anonymous".into())
+    }
+
+    /// The holder of an API key, by key id (never the secret).
+    pub fn key(id: uuid::Uuid) -> Self {
+        Actor(format!("key:{id}"))
     }
 
     /// A system process (demo loader, importer, background job).

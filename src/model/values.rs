@@ -25,6 +25,15 @@ impl Invalid {
             message: message.into(),
         }])
     }
+
+    /// `field: message; …`, for the command line.
+    pub fn summary(&self) -> String {
+        self.0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Collects field errors while a request is turned into domain values.

@@ -4,9 +4,11 @@ use diesel::prelude::*;
 use diesel::RunQueryDsl;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use signpost::clock::SystemClock;
+use signpost::auth::limits::RateSettings;
+use signpost::clock::{Clock, SystemClock};
 use signpost::config::Settings;
 use signpost::db::{DbConnection, Pool};
+use signpost::model::enums::Role;
 use signpost::startup::{prepare, Application};
 
 /// Environment variable naming a PostgreSQL server for the backend run.
@@ -14,6 +16,9 @@ pub const POSTGRES_ENV: &str = "SIGNPOST_TEST_POSTGRES_URL";
 
 pub struct TestApp {
     pub address: String,
+    /// An admin key created at start: requests go with it unless a test
+    /// picks another caller (`anonymous()`, `with_token()`).
+    pub admin_token: String,
     pub client: reqwest::Client,
     pub pool: Pool,
     handle: actix_web::dev::ServerHandle,
@@ -81,6 +86,46 @@ impl Reply {
     }
 }
 
+/// Everything the apps in this test process log (at info and above), so
+/// tests can check what is never logged.
+static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .try_init();
+        buffer
+    });
+}
+
+/// The log lines captured so far.
+pub fn captured_logs() -> String {
+    LOGS.get()
+        .map(|b| String::from_utf8_lossy(&b.lock().unwrap_or_else(|e| e.into_inner())).into_owned())
+        .unwrap_or_default()
+}
+
 /// Says once, past libtest's output capture, that the PostgreSQL run is skipped.
 fn announce_sqlite_only() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -105,6 +150,8 @@ pub async fn spawn_demo_app() -> TestApp {
 /// Where a test app keeps its data: a temp dir (SQLite file and index) and,
 /// for the PostgreSQL run, a database of its own. Survives restarts.
 pub struct Storage {
+    clock: Arc<dyn Clock>,
+    rates: RateSettings,
     dir: tempfile::TempDir,
     database_url: String,
     postgres_db: Option<(String, String)>,
@@ -134,10 +181,29 @@ impl Storage {
             }
         };
         Storage {
+            clock: Arc::new(SystemClock),
+            rates: RateSettings {
+                anonymous_per_minute: 100_000,
+                client_per_minute: 100_000,
+                key_per_minute: 100_000,
+                submissions_per_hour: 100_000,
+            },
             dir,
             database_url,
             postgres_db,
         }
+    }
+
+    /// Runs the app on this clock (tests that age records or refill rate limits).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Rate limits for the app (tests otherwise get limits they never reach).
+    pub fn with_rates(mut self, rates: RateSettings) -> Self {
+        self.rates = rates;
+        self
     }
 
     pub fn index_dir(&self) -> std::path::PathBuf {
@@ -154,6 +220,11 @@ impl Storage {
             review_days: 365,
             grace_days: 61,
             extra_holidays: Vec::new(),
+            rate_anonymous_per_minute: self.rates.anonymous_per_minute,
+            rate_client_per_minute: self.rates.client_per_minute,
+            rate_key_per_minute: self.rates.key_per_minute,
+            rate_submissions_per_hour: self.rates.submissions_per_hour,
+            trust_forwarded_for: false,
         }
     }
 
@@ -163,20 +234,24 @@ impl Storage {
     }
 
     pub async fn start(self, demo: bool) -> TestApp {
+        capture_logs();
         let settings = self.settings();
         let (state, indexer) = {
             let settings = settings.clone();
-            tokio::task::spawn_blocking(move || prepare(&settings, Arc::new(SystemClock), demo))
+            let clock = self.clock.clone();
+            tokio::task::spawn_blocking(move || prepare(&settings, clock, demo))
                 .await
                 .expect("join")
                 .expect("prepare app")
         };
         let pool = state.pool.clone();
+        let admin_token = create_key(&pool, Role::Admin, &[]);
         let app = Application::build(&settings, state, indexer).expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let server = tokio::spawn(app.run_until_stopped());
         TestApp {
+            admin_token,
             address,
             client: reqwest::Client::new(),
             pool,
@@ -223,8 +298,22 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// A request as the admin key.
     pub async fn send(
         &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        self.send_as(Some(&self.admin_token), method, path, body, headers)
+            .await
+    }
+
+    /// A request as `token` (`None`: anonymous).
+    pub async fn send_as(
+        &self,
+        token: Option<&str>,
         method: Method,
         path: &str,
         body: Option<&Value>,
@@ -235,6 +324,9 @@ impl TestApp {
             req = req
                 .header("content-type", "application/json")
                 .body(b.to_string());
+        }
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -251,6 +343,27 @@ impl TestApp {
         }
     }
 
+    /// Requests without a key.
+    pub fn anonymous(&self) -> As<'_> {
+        As {
+            app: self,
+            token: None,
+        }
+    }
+
+    /// Requests with this key.
+    pub fn with_token(&self, token: &str) -> As<'_> {
+        As {
+            app: self,
+            token: Some(token.to_string()),
+        }
+    }
+
+    /// A new key with this role (and memberships), made directly in the database.
+    pub fn key(&self, role: Role, organisations: &[&str]) -> String {
+        create_key(&self.pool, role, organisations)
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(Method::GET, path, None, &[]).await
     }
@@ -259,16 +372,24 @@ impl TestApp {
         self.send(Method::POST, path, Some(body), &[]).await
     }
 
+    /// PUT as admin with `If-Match` set to the record's current ETag, as a
+    /// client that has just read it would (tests of `If-Match` itself use `send`).
     pub async fn put(&self, path: &str, body: &Value) -> Reply {
-        self.send(Method::PUT, path, Some(body), &[]).await
+        self.admin().put(path, body).await
     }
 
+    /// PATCH as admin with the current ETag (see `put`).
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
-        self.send(Method::PATCH, path, Some(body), &[]).await
+        self.admin().patch(path, body).await
     }
 
+    /// DELETE as admin with the current ETag (see `put`).
     pub async fn delete(&self, path: &str) -> Reply {
-        self.send(Method::DELETE, path, None, &[]).await
+        self.admin().delete(path).await
+    }
+
+    fn admin(&self) -> As<'_> {
+        self.with_token(&self.admin_token.clone())
     }
 
     /// Raw request with full control of body bytes and content type.
@@ -279,7 +400,11 @@ impl TestApp {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Reply {
-        let mut req = self.client.request(method, self.url(path)).body(body);
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin_token)
+            .body(body);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -357,4 +482,94 @@ impl TestApp {
             })
             .collect()
     }
+}
+
+/// Requests as one caller. Writes to existing records carry the record's
+/// current ETag in `If-Match`, as a client that has just read it would.
+pub struct As<'a> {
+    app: &'a TestApp,
+    token: Option<String>,
+}
+
+impl As<'_> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        self.app
+            .send_as(self.token.as_deref(), method, path, body, headers)
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    /// The ETag a fresh read of `path` returns (`"0"` when it cannot be read,
+    /// so a write to a missing record still reaches its 404).
+    async fn current_etag(&self, path: &str) -> String {
+        let read = self.app.get(path).await;
+        read.header("etag").unwrap_or("\"0\"").to_string()
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        let etag = self.current_etag(path).await;
+        self.send(Method::PUT, path, Some(body), &[("If-Match", &etag)])
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        let etag = self.current_etag(path).await;
+        self.send(Method::PATCH, path, Some(body), &[("If-Match", &etag)])
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        let etag = self.current_etag(path).await;
+        self.send(Method::DELETE, path, None, &[("If-Match", &etag)])
+            .await
+    }
+}
+
+/// Creates a key directly in the database; returns its token.
+pub fn create_key(pool: &Pool, role: Role, organisations: &[&str]) -> String {
+    create_key_expiring(pool, role, organisations, None)
+}
+
+pub fn create_key_expiring(
+    pool: &Pool,
+    role: Role,
+    organisations: &[&str],
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    use signpost::db::changes::Stamp;
+    use signpost::db::keys::{create, NewKey};
+    let issued = signpost::auth::token::issue().expect("random");
+    let mut conn = pool.get().expect("db connection");
+    create(
+        &mut conn,
+        &Stamp {
+            actor: signpost::model::Actor::system("test"),
+            at: chrono::Utc::now(),
+        },
+        NewKey {
+            name: format!("test {}", role.as_str()),
+            role,
+            organisation_ids: organisations
+                .iter()
+                .map(|o| uuid::Uuid::parse_str(o).expect("organisation id"))
+                .collect(),
+            expires_at,
+        },
+        &issued,
+    )
+    .expect("create key");
+    issued.token
 }

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod accounts;
 mod areas;
 mod bad_input;
 mod demo;
