@@ -10,6 +10,7 @@ pub mod demo;
 pub mod geo;
 pub mod hours;
 pub mod keys_cli;
+pub mod links;
 pub mod model;
 pub mod search;
 pub mod startup;
