@@ -45,6 +45,12 @@ enum Command {
         #[command(subcommand)]
         action: signpost::keys_cli::KeyAction,
     },
+    /// Check every listed website now (with a progress bar), keep the
+    /// results and raise or clear "link broken" flags.
+    CheckLinks {
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Rebuild the search index from the database (stop the server first).
     Reindex {
         #[command(flatten)]
@@ -96,6 +102,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { settings, action } => signpost::keys_cli::run(&settings, action),
+        Command::CheckLinks { settings } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(signpost::jobs::links::run_cli(&settings))
+        }
         Command::Reindex { settings } => {
             let url = settings.database();
             let pool = signpost::db::connect(&url, 2)?;

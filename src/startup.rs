@@ -21,6 +21,7 @@ use crate::geo::areas::AreaIndex;
 use crate::geo::places::PlaceIndex;
 use crate::geo::PostcodeIndex;
 use crate::hours::HolidayCalendar;
+use crate::jobs::{self, Jobs};
 use crate::model::Actor;
 use crate::search::indexer::{self, IndexerHandle};
 use crate::search::{Indexer, SearchIndex};
@@ -86,21 +87,31 @@ pub fn prepare(
         )),
         limits: Arc::new(RateLimits::new(settings.rate_settings(), clock.clone())),
         trust_forwarded_for: settings.trust_forwarded_for,
+        freshness: settings.freshness(),
+        reporter_salt: random_salt()?,
         clock,
     };
     Ok((state, indexer))
+}
+
+fn random_salt() -> anyhow::Result<[u8; 16]> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+    Ok(salt)
 }
 
 pub struct Application {
     server: Server,
     port: u16,
     indexer: IndexerHandle,
+    jobs: Jobs,
 }
 
 impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server.
     /// Must be called inside a Tokio runtime: it starts the indexer task.
     pub fn build(settings: &Settings, state: AppState, indexer: Indexer) -> anyhow::Result<Self> {
+        let jobs = jobs::spawn(&state, settings)?;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -129,6 +140,7 @@ impl Application {
             server,
             port,
             indexer,
+            jobs,
         })
     }
 
@@ -137,9 +149,10 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and
-    /// gives the indexer a last commit.
+    /// gives the indexer a last commit (background jobs stop first).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.jobs.shutdown().await;
         self.indexer.shutdown().await;
         served
     }

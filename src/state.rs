@@ -7,12 +7,14 @@ use actix_web::web;
 use crate::api::error::ApiError;
 use crate::auth::limits::RateLimits;
 use crate::clock::Clock;
+use crate::config::FreshnessSettings;
 use crate::db::changes::Stamp;
 use crate::db::{DbConnection, Pool, RepoError};
 use crate::geo::areas::AreaIndex;
 use crate::geo::places::PlaceIndex;
 use crate::geo::PostcodeIndex;
 use crate::hours::HolidayCalendar;
+pub use crate::model::freshness::ReviewPolicy;
 use crate::model::Actor;
 use crate::search::SearchIndex;
 
@@ -28,15 +30,12 @@ pub struct AppState {
     /// Scottish public holidays plus any configured extra dates.
     pub holidays: Arc<HolidayCalendar>,
     pub limits: Arc<RateLimits>,
+    pub freshness: FreshnessSettings,
+    /// Mixed into the hash that identifies anonymous reporters, so the
+    /// stored hash cannot be reversed by trying every address.
+    pub reporter_salt: [u8; 16],
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
-}
-
-/// How long a verification lasts (see `Settings`).
-#[derive(Debug, Clone, Copy)]
-pub struct ReviewPolicy {
-    pub review_days: i64,
-    pub grace_days: i64,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod freshness;
 pub mod keys;
 pub mod locations;
 pub mod openapi;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 // Before services::routes, so /services/search is not read as an id.
                 .configure(search::routes)
+                .configure(freshness::routes)
                 .configure(claims::routes)
                 .configure(organisations::routes)
                 .configure(services::routes)

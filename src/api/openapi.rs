@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    areas, audit, claims, error, keys, locations, organisations, search, services, suggestions,
-    taxonomy,
+    areas, audit, claims, error, freshness, keys, locations, organisations, search, services,
+    suggestions, taxonomy,
 };
 use crate::model;
 
@@ -35,6 +35,9 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         claims::create, claims::list, claims::get, claims::approve, claims::reject,
         suggestions::create, suggestions::list, suggestions::get, suggestions::apply, suggestions::reject,
         audit::list,
+        freshness::verify, freshness::service_flags, freshness::resolve_flag, freshness::report,
+        freshness::list_reports, freshness::resolve_report, freshness::reject_report, freshness::queue,
+        freshness::put_webhook, freshness::get_webhook, freshness::delete_webhook, freshness::deliveries,
     ),
     modifiers(&BearerKeys),
     components(schemas(
@@ -45,6 +48,10 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         model::accounts::KeyInput, model::accounts::ClaimInput, model::accounts::SuggestionInput, model::accounts::DecisionInput,
         crate::db::keys::ApiKey, keys::IssuedKey, crate::db::claims::Claim, claims::Approval, crate::db::suggestions::Suggestion, audit::AuditRecord,
         model::enums::Role, model::enums::ModerationStatus, model::enums::ListingKind,
+        model::freshness::Freshness, model::freshness::Flag, crate::db::flags::FlagRecord, crate::db::reports::Report,
+        crate::db::review::QueueEntry, crate::db::webhooks::Webhook, crate::db::webhooks::Delivery, crate::db::webhooks::AttemptRecord,
+        freshness::ReportInput, freshness::ResolveInput, freshness::WebhookInput,
+        model::enums::FlagKind, model::enums::FreshnessState, model::enums::ReportKind, model::enums::ReportStatus,
         model::enums::ServiceStatus, model::enums::DeliveryMethod, model::enums::LocationType, model::enums::TaxonomyKind, model::enums::AreaType,
     )),
     tags(
@@ -54,6 +61,7 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         (name = "taxonomy", description = "Categories, community groups and accessibility features"),
         (name = "service-areas", description = "Coded areas a service covers"),
         (name = "accounts", description = "API keys, organisation claims, suggestions and the audit log"),
+        (name = "freshness", description = "Verifying listings, flags and their evidence, problem reports, the review queue and owners' webhooks"),
         (name = "search", description = "Ranked keyword, place and filter search; typeahead for services and places"),
     )
 )]

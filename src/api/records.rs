@@ -88,7 +88,7 @@ fn respond<R: Record>(
     item_response(status, &record, version, location)
 }
 
-fn ok<R: Record>(
+pub fn ok<R: Record>(
     state: &AppState,
     status: StatusCode,
     record: R::Read,
@@ -151,7 +151,7 @@ fn authorise_archive<R: Record>(caller: &Caller, current: &R::Read) -> Result<()
 }
 
 /// Reads the record a write will change, at the version the client named.
-async fn current<R: Record>(
+pub async fn current<R: Record>(
     state: &AppState,
     id: Uuid,
     expected: i64,

@@ -15,6 +15,7 @@ use super::extract;
 use crate::db::paging::total_pages;
 use crate::geo::locate::{locate_postcode, LocateError, Located, Resolution};
 use crate::geo::places::Place;
+use crate::model::enums::FreshnessState;
 use crate::model::enums::{AreaType, DeliveryMethod, ServiceStatus};
 use crate::model::service::parse_clock_time;
 use crate::model::values::{clip, Slug};
@@ -64,10 +65,14 @@ pub struct SearchParams {
     /// `local` (a location within the radius), `national` (covers the area, no location) or `all` (default).
     #[param(pattern = "^(local|national|all)$")]
     location_type: Option<String>,
-    /// Statuses to include (default `active`).
+    /// Statuses to include (default `active`; see also `include_closed`).
     status: Option<Vec<ServiceStatus>>,
+    /// Include closed listings (defunct, inactive, temporarily closed), demoted; default false.
+    include_closed: Option<bool>,
     /// Include listings overdue for review (default true; they are demoted).
     include_stale: Option<bool>,
+    /// Only listings in these freshness states (any of them).
+    freshness: Option<Vec<FreshnessState>>,
     /// `relevance` (default), `distance` (needs a point), `name` or `recently_verified`.
     #[param(pattern = "^(relevance|distance|name|recently_verified)$")]
     sort: Option<String>,
@@ -116,7 +121,9 @@ const KNOWN: &[&str] = &[
     "service_area",
     "location_type",
     "status",
+    "include_closed",
     "include_stale",
+    "freshness",
     "sort",
     "page",
     "per_page",
@@ -367,8 +374,18 @@ fn build_request(
     for s in params.list("status") {
         statuses.push(ServiceStatus::parse(&s).map_err(|e| ApiError::bad_request("status", e))?);
     }
+    let include_closed = extract::bool_param("include_closed", params.one("include_closed")?)?;
     if statuses.is_empty() {
-        statuses.extend(crate::search::schema::DEFAULT_STATUSES);
+        if include_closed {
+            statuses.extend(ServiceStatus::ALL);
+        } else {
+            statuses.extend(crate::search::schema::DEFAULT_STATUSES);
+        }
+    }
+    let mut freshness = Vec::new();
+    for f in params.list("freshness") {
+        freshness
+            .push(FreshnessState::parse(&f).map_err(|e| ApiError::bad_request("freshness", e))?);
     }
     let include_stale = match params.one("include_stale")? {
         None => true,
@@ -428,6 +445,7 @@ fn build_request(
         scope,
         statuses,
         include_stale,
+        freshness,
         sort,
         offset,
         limit: page.per_page as usize,

@@ -14,6 +14,7 @@ use crate::db::changes::Stamp;
 use crate::db::services::{self as repo, ServiceFilter, ServiceSort};
 use crate::db::{DbConnection, RepoResult};
 use crate::model::enums::ServiceStatus;
+use crate::model::freshness::assess;
 use crate::model::opening::Hours;
 use crate::model::read::Service;
 use crate::model::service::ServiceInput;
@@ -308,5 +309,6 @@ impl Record for Services {
 
     fn decorate(state: &AppState, read: &mut Service, at: chrono::DateTime<chrono::Utc>) {
         read.opening = Some(Hours::of(read).opening(at, &state.holidays));
+        read.freshness = Some(assess(&read.freshness_facts(), at, state.review));
     }
 }

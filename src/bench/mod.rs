@@ -519,6 +519,7 @@ fn query_mix(
                 scope: LocationScope::All,
                 statuses: vec![ServiceStatus::Active],
                 include_stale: true,
+                freshness: Vec::new(),
                 sort: SortOrder::Relevance,
                 offset: 0,
                 limit: 20,
@@ -788,18 +789,13 @@ fn bench_settings(dir: &Path) -> Settings {
     Settings {
         bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: Some(dir.join("bench.db").to_string_lossy().into_owned()),
-        data_dir: dir.to_path_buf(),
-        db_pool_size: 8,
-        index_interval_ms: 500,
-        review_days: 365,
-        grace_days: 61,
-        extra_holidays: Vec::new(),
         // The load generator is one anonymous IP; measure search, not the limiter's refusals.
         rate_anonymous_per_minute: u32::MAX,
-        rate_client_per_minute: u32::MAX,
-        rate_key_per_minute: u32::MAX,
-        rate_submissions_per_hour: u32::MAX,
-        trust_forwarded_for: false,
+        // No background jobs competing with the measurement.
+        link_check_hours: 0,
+        sweep_secs: 0,
+        webhook_secs: 0,
+        ..Settings::new(dir.to_path_buf())
     }
 }
 

@@ -23,6 +23,7 @@ pub enum EntityType {
     ApiKey,
     Claim,
     Suggestion,
+    Report,
 }
 
 impl EntityType {
@@ -35,6 +36,7 @@ impl EntityType {
             EntityType::ApiKey => "api_key",
             EntityType::Claim => "claim",
             EntityType::Suggestion => "suggestion",
+            EntityType::Report => "report",
         }
     }
 }
@@ -77,9 +79,21 @@ pub fn record<T: Serialize>(
     before: Option<&T>,
     after: &T,
 ) -> RepoResult<()> {
-    if !audit(conn, stamp, entity, id, op.as_str(), before, after)? {
-        return Ok(());
+    if audit(conn, stamp, entity, id, op.as_str(), before, after)? {
+        log_change(conn, stamp, entity, id, op)?;
     }
+    Ok(())
+}
+
+/// Appends a change-log row (only), for changes that affect how a record
+/// is indexed but are audited on their own (flags).
+pub fn log_change(
+    conn: &mut DbConnection,
+    stamp: &Stamp,
+    entity: EntityType,
+    id: &str,
+    op: Op,
+) -> RepoResult<()> {
     diesel::insert_into(change_log::table)
         .values((
             change_log::entity_type.eq(entity.as_str()),

@@ -5,15 +5,20 @@
 pub mod areas;
 pub mod changes;
 pub mod claims;
+pub mod flags;
 pub mod keys;
+pub mod links;
 pub mod locations;
 pub mod organisations;
 pub mod paging;
+pub mod reports;
+pub mod review;
 pub mod rows;
 pub mod schema;
 pub mod services;
 pub mod suggestions;
 pub mod taxonomy;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -102,6 +102,7 @@ diesel::table! {
         version -> BigInt,
         open_24_hours -> Bool,
         by_appointment -> Bool,
+        review_notified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -248,6 +249,88 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    service_flags (id) {
+        id -> Text,
+        service_id -> Text,
+        kind -> Text,
+        reason -> Text,
+        evidence -> Text,
+        raised_at -> Timestamp,
+        raised_by -> Text,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    link_checks (id) {
+        id -> BigInt,
+        url -> Text,
+        checked_at -> Timestamp,
+        outcome -> Text,
+        http_status -> Nullable<Integer>,
+        final_url -> Nullable<Text>,
+        detail -> Text,
+        elapsed_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        service_id -> Text,
+        kind -> Text,
+        message -> Nullable<Text>,
+        email -> Nullable<Text>,
+        reporter -> Text,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (organisation_id) {
+        organisation_id -> Text,
+        url -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        organisation_id -> Text,
+        event_kind -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_http_status -> Nullable<Integer>,
+        last_detail -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> Text,
+        at -> Timestamp,
+        http_status -> Nullable<Integer>,
+        outcome -> Text,
+        detail -> Text,
+        elapsed_ms -> BigInt,
+    }
+}
+
 diesel::joinable!(locations -> organisations (organisation_id));
 diesel::joinable!(services -> organisations (organisation_id));
 diesel::joinable!(service_phones -> services (service_id));
@@ -264,6 +347,9 @@ diesel::joinable!(schedule_exceptions -> services (service_id));
 diesel::joinable!(organisation_members -> api_keys (key_id));
 diesel::joinable!(organisation_members -> organisations (organisation_id));
 diesel::joinable!(claims -> organisations (organisation_id));
+diesel::joinable!(service_flags -> services (service_id));
+diesel::joinable!(reports -> services (service_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -284,4 +370,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisation_members,
     claims,
     suggestions,
+    service_flags,
+    link_checks,
+    reports,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );

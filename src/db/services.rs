@@ -193,6 +193,17 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
             });
     }
 
+    let mut flags = super::flags::open_for(conn, ids)?;
+    let websites: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            r.url
+                .clone()
+                .or_else(|| orgs.get(&r.organisation_id).and_then(|o| o.website.clone()))
+        })
+        .collect();
+    let checked = super::links::last_checked(conn, &websites)?;
+
     let mut by_id: HashMap<String, ServiceRow> =
         rows.into_iter().map(|r| (r.id.clone(), r)).collect();
     Ok(ids
@@ -201,6 +212,10 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .map(|row| {
             let org = orgs.get(&row.organisation_id);
             let id = row.id.clone();
+            let website = row
+                .url
+                .clone()
+                .or_else(|| org.and_then(|o| o.website.clone()));
             Service {
                 id: Uuid::parse_str(&row.id).unwrap_or_default(),
                 organisation: OrganisationRef {
@@ -251,6 +266,9 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
                 updated_at: utc(row.updated_at),
                 version: row.version,
                 opening: None,
+                freshness: None,
+                flags: flags.remove(&id).unwrap_or_default(),
+                last_checked_at: website.and_then(|w| checked.get(&w).copied()),
             }
         })
         .collect())

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 pub use checker::LinkChecker;
 pub use flag::{evaluate, Broken, BrokenRule};
-pub use policy::{is_public_ip, SystemResolver};
+pub use policy::{check_target, guarded_resolver, is_public_ip, PolicyResolver, SystemResolver};
 
 /// User-Agent sent when the app does not set its own.
 pub const DEFAULT_USER_AGENT: &str = "Signpost-LinkChecker/0.1 (community directory link check)";

@@ -129,8 +129,28 @@ impl Resolve for SystemResolver {
     }
 }
 
+/// The system resolver behind the address policy: for any outbound client
+/// (webhooks too) that must not reach private addresses.
+pub fn guarded_resolver(allow_private: bool) -> Arc<PolicyResolver> {
+    Arc::new(PolicyResolver::new(Arc::new(SystemResolver), allow_private))
+}
+
+/// Checks a URL an outbound request may go to: http(s), and not an IP
+/// literal the policy refuses (names are checked when resolved).
+pub fn check_target(url: &Url, allow_private: bool) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http or https URL".into());
+    }
+    match literal_ip(url) {
+        Some(ip) if !allow_private && !is_public_ip(ip) => {
+            Err(format!("{ip} is a private, loopback or link-local address"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Wraps any resolver and applies the address policy to its answer.
-pub(super) struct PolicyResolver {
+pub struct PolicyResolver {
     inner: Arc<dyn Resolve>,
     allow_private: bool,
 }

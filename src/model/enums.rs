@@ -61,6 +61,47 @@ text_enum! {
 }
 
 text_enum! {
+    /// Why a listing needs a look (see `model::freshness`).
+    FlagKind {
+        LinkBroken => "link_broken",
+        PossiblyClosed => "possibly_closed",
+        Ended => "ended",
+        Reopened => "reopened",
+    }
+}
+
+text_enum! {
+    /// How far a listing can be trusted, as users see it.
+    FreshnessState {
+        Fresh => "fresh",
+        DueForReview => "due_for_review",
+        Overdue => "overdue",
+        PossiblyClosed => "possibly_closed",
+        Closed => "closed",
+    }
+}
+
+text_enum! {
+    /// What a member of the public says is wrong with a listing.
+    ReportKind {
+        NoLongerExists => "no_longer_exists",
+        ContactDetailsWrong => "contact_details_wrong",
+        InformationWrong => "information_wrong",
+        NotInMyArea => "not_in_my_area",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// Where a problem report is in moderation.
+    ReportStatus {
+        Open => "open",
+        Resolved => "resolved",
+        Rejected => "rejected",
+    }
+}
+
+text_enum! {
     /// Whether a service is running (HSDS `status`, with `temporarily closed` spelt with an underscore).
     ServiceStatus {
         Active => "active",

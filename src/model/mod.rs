@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod enums;
+pub mod freshness;
 pub mod location;
 pub mod opening;
 pub mod organisation;

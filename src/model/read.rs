@@ -222,9 +222,36 @@ pub struct Service {
     /// request (`at=` to ask about another instant). Computed, not stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opening: Option<super::opening::Opening>,
+    /// Whether the listing can be trusted: its state, open flags with their
+    /// evidence, last verified and last checked. Computed per response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<super::freshness::Freshness>,
+    /// Open flags (shown inside `freshness`).
+    #[serde(skip)]
+    pub flags: Vec<super::freshness::Flag>,
+    /// When the listing's website was last checked (shown inside `freshness`).
+    #[serde(skip)]
+    pub last_checked_at: Option<DateTime<Utc>>,
 }
 
 impl Service {
+    /// What `freshness` is worked out from.
+    pub fn freshness_facts(&self) -> super::freshness::FreshnessFacts {
+        super::freshness::FreshnessFacts {
+            status: self.status,
+            last_verified_at: self.last_verified_at,
+            created_at: self.created_at,
+            flags: self.flags.clone(),
+            last_checked_at: self.last_checked_at,
+        }
+    }
+
+    /// The website the link checker visits for this listing: its own, or
+    /// its organisation's when it has none.
+    pub fn website(&self) -> Option<&str> {
+        self.url.as_deref().or(self.organisation.website.as_deref())
+    }
+
     pub fn to_input(&self) -> ServiceInput {
         ServiceInput {
             id: Some(self.id),

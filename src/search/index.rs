@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::query::{self, MatchReason, Ranked, SearchRequest};
 use super::schema::{self, hash, Fields, TermLookup, SCHEMA_VERSION};
+use crate::model::freshness::{assess, Freshness, FreshnessFacts, ReviewPolicy};
 use crate::model::opening::{Hours, Opening};
 use crate::model::read::TermRef;
 
@@ -126,17 +127,24 @@ pub struct SearchResults {
     pub categories: Vec<FacetCount>,
 }
 
-/// Adds the computed `opening` block to a stored service document. The
-/// stored JSON is always an object serialised without `opening`, so the
-/// block goes before its closing brace (no parse and re-serialise per hit).
-fn with_opening(stored: &str, opening: Option<&Opening>) -> String {
-    match (opening, stored.strip_suffix('}')) {
-        (Some(o), Some(body)) if body.len() > 1 => match serde_json::to_string(o) {
-            Ok(block) => format!("{body},\"opening\":{block}}}"),
-            Err(_) => stored.to_string(),
-        },
-        _ => stored.to_string(),
+/// Adds the computed `opening` and `freshness` blocks to a stored service
+/// document. The stored JSON is always an object serialised without them,
+/// so they go before its closing brace (no parse and re-serialise per hit).
+fn with_computed(stored: &str, opening: Option<&Opening>, freshness: Option<&Freshness>) -> String {
+    let Some(body) = stored.strip_suffix('}').filter(|b| b.len() > 1) else {
+        return stored.to_string();
+    };
+    let mut json = body.to_string();
+    if let Some(block) = opening.and_then(|o| serde_json::to_string(o).ok()) {
+        json.push_str(",\"opening\":");
+        json.push_str(&block);
     }
+    if let Some(block) = freshness.and_then(|f| serde_json::to_string(f).ok()) {
+        json.push_str(",\"freshness\":");
+        json.push_str(&block);
+    }
+    json.push('}');
+    json
 }
 
 pub struct SearchIndex {
@@ -288,7 +296,18 @@ impl SearchIndex {
                 .and_then(|v| v.as_str())
                 .and_then(|h| serde_json::from_str::<Hours>(h).ok())
                 .map(|h| h.opening(req.now, &req.holidays));
-            let json = with_opening(stored, opening.as_ref());
+            let freshness = doc
+                .get_first(self.fields.freshness)
+                .and_then(|v| v.as_str())
+                .and_then(|f| serde_json::from_str::<FreshnessFacts>(f).ok())
+                .map(|facts| {
+                    let policy = ReviewPolicy {
+                        review_days: req.review_days,
+                        grace_days: req.grace_days,
+                    };
+                    assess(&facts, req.now, policy)
+                });
+            let json = with_computed(stored, opening.as_ref(), freshness.as_ref());
             hits.push(SearchHit {
                 service: RawValue::from_string(json).context("stored document is not JSON")?,
                 distance_m: hit.distance_m.map(|d| d.round() as u32),

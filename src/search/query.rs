@@ -10,8 +10,9 @@
 //!   service that only covers the searcher's area, a fixed factor by how
 //!   specific that area is (council area or HSCP 0.45, health board 0.35,
 //!   Scotland 0.25, UK 0.2); the better of the two; 1 without a point;
-//! - freshness: 1 when reviewed within the review period, 0.9 when due for
-//!   review, 0.6 when overdue;
+//! - freshness: `model::freshness::demotion` of the listing's state: 1
+//!   fresh, 0.9 due for review, 0.6 overdue, 0.3 possibly closed, 0.2 closed
+//!   (closed listings only appear with `include_closed`);
 //! - ties are broken by id, so results are deterministic.
 
 use std::cmp::Ordering;
@@ -30,11 +31,12 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::cells;
-use super::schema::{hash, review_state, Fields, ReviewState, NO_MAXIMUM_AGE, NO_MINIMUM_AGE};
+use super::schema::{hash, signals_from, Fields, NO_MAXIMUM_AGE, NO_MINIMUM_AGE};
 use super::slots::{self, TimeFilter};
 use super::synonyms;
 use crate::hours::HolidayCalendar;
-use crate::model::enums::{AreaType, ServiceStatus};
+use crate::model::enums::{AreaType, FreshnessState, ServiceStatus};
+use crate::model::freshness::{demotion, ReviewPolicy};
 use crate::model::opening::Hours;
 
 /// Largest radius a search may ask for, in metres.
@@ -92,7 +94,10 @@ pub struct SearchRequest {
     pub service_areas: Vec<String>,
     pub scope: LocationScope,
     pub statuses: Vec<ServiceStatus>,
+    /// Keep overdue listings (demoted) rather than dropping them.
     pub include_stale: bool,
+    /// Only these freshness states (empty: any).
+    pub freshness: Vec<FreshnessState>,
     pub sort: SortOrder,
     pub offset: usize,
     pub limit: usize,
@@ -399,14 +404,6 @@ pub fn distance_factor(distance_m: f64) -> f64 {
     1.0 / (1.0 + distance_m / DISTANCE_HALF_M)
 }
 
-pub fn freshness_factor(state: ReviewState) -> f64 {
-    match state {
-        ReviewState::Fresh => 1.0,
-        ReviewState::Due => 0.9,
-        ReviewState::Overdue => 0.6,
-    }
-}
-
 /// Everything the per-segment collectors share.
 struct Context {
     point: Option<(f64, f64)>,
@@ -417,9 +414,9 @@ struct Context {
     sort: SortOrder,
     window: usize,
     now: DateTime<Utc>,
-    review_days: i64,
-    grace_days: i64,
+    review: ReviewPolicy,
     include_stale: bool,
+    freshness: Vec<FreshnessState>,
     use_text_score: bool,
     age: Option<i64>,
     time: Option<TimeFilter>,
@@ -447,9 +444,12 @@ impl SearchCollector {
                 sort: req.sort,
                 window: (req.offset + req.limit).min(MAX_WINDOW),
                 now: req.now,
-                review_days: req.review_days,
-                grace_days: req.grace_days,
+                review: ReviewPolicy {
+                    review_days: req.review_days,
+                    grace_days: req.grace_days,
+                },
                 include_stale: req.include_stale,
+                freshness: req.freshness.clone(),
                 use_text_score,
                 age: req.age,
                 time: req.time,
@@ -495,6 +495,8 @@ pub struct SegmentSearch {
     area_hash: Column<u64>,
     top_category: Column<u64>,
     verified_at: Column<i64>,
+    created_at: Column<i64>,
+    fresh_bits: Column<u64>,
     id_hi: Column<u64>,
     id_lo: Column<u64>,
     name_key: Column<u64>,
@@ -524,6 +526,8 @@ impl Collector for SearchCollector {
             area_hash: ff.u64("area_hash")?,
             top_category: ff.u64("top_category")?,
             verified_at: ff.i64("verified_at")?,
+            created_at: ff.i64("created_at")?,
+            fresh_bits: ff.u64("fresh_bits")?,
             id_hi: ff.u64("id_hi")?,
             id_lo: ff.u64("id_lo")?,
             name_key: ff.u64("name_key")?,
@@ -598,8 +602,16 @@ impl SegmentCollector for SegmentSearch {
     fn collect(&mut self, doc: DocId, score: Score) {
         let ctx = &self.ctx;
         let verified = self.verified_at.first(doc).unwrap_or(0);
-        let review = review_state(verified, ctx.now, ctx.review_days, ctx.grace_days);
-        if !ctx.include_stale && review == ReviewState::Overdue {
+        let signals = signals_from(
+            self.fresh_bits.first(doc).unwrap_or(0),
+            verified,
+            self.created_at.first(doc).unwrap_or(0),
+        );
+        let freshness = signals.state(ctx.now, ctx.review);
+        if !ctx.include_stale && freshness == FreshnessState::Overdue {
+            return;
+        }
+        if !ctx.freshness.is_empty() && !ctx.freshness.contains(&freshness) {
             return;
         }
         if !self.eligible(doc) || !self.open(doc) {
@@ -655,7 +667,7 @@ impl SegmentCollector for SegmentSearch {
         } else {
             1.0
         };
-        let final_score = text * place * freshness_factor(review);
+        let final_score = text * place * demotion(freshness);
 
         self.total += 1;
         for top in self.top_category.values_for_doc(doc) {

@@ -12,11 +12,12 @@ use tantivy::{Index, TantivyDocument};
 
 use super::{cells, slots, synonyms};
 use crate::model::enums::{LocationType, ServiceStatus};
+use crate::model::freshness::Signals;
 use crate::model::opening::Hours;
 use crate::model::read::{Service, TermRef};
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -42,6 +43,12 @@ pub struct Fields {
     pub area_hash: Field,
     pub top_category: Field,
     pub verified_at: Field,
+    /// Creation time (seconds), for the review age of never-verified listings.
+    pub created_at: Field,
+    /// `FRESH_*` bits: open flags and closure, for ranking and filtering.
+    pub fresh_bits: Field,
+    /// The listing's `FreshnessFacts` as JSON, for the `freshness` block of results.
+    pub freshness: Field,
     pub name_key: Field,
     pub doc: Field,
     pub slot: Field,
@@ -81,6 +88,9 @@ pub fn build_schema() -> (Schema, Fields) {
         area_hash: b.add_u64_field("area_hash", FAST),
         top_category: b.add_u64_field("top_category", FAST),
         verified_at: b.add_i64_field("verified_at", FAST | INDEXED),
+        created_at: b.add_i64_field("created_at", FAST),
+        fresh_bits: b.add_u64_field("fresh_bits", FAST),
+        freshness: b.add_text_field("freshness", STORED),
         name_key: b.add_u64_field("name_key", FAST),
         doc: b.add_text_field("doc", STORED),
         slot: b.add_text_field("slot", STRING),
@@ -116,6 +126,9 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         area_hash: f("area_hash")?,
         top_category: f("top_category")?,
         verified_at: f("verified_at")?,
+        created_at: f("created_at")?,
+        fresh_bits: f("fresh_bits")?,
+        freshness: f("freshness")?,
         name_key: f("name_key")?,
         doc: f("doc")?,
         slot: f("slot")?,
@@ -236,6 +249,13 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
         f.verified_at,
         service.last_verified_at.map(|t| t.timestamp()).unwrap_or(0),
     );
+    let facts = service.freshness_facts();
+    d.add_i64(f.created_at, service.created_at.timestamp());
+    d.add_u64(f.fresh_bits, fresh_bits(&Signals::of(&facts)));
+    d.add_text(
+        f.freshness,
+        serde_json::to_string(&facts).unwrap_or_default(),
+    );
     d.add_u64(f.name_key, name_key(&service.name));
     d.add_text(f.doc, serde_json::to_string(service).unwrap_or_default());
     d
@@ -342,28 +362,34 @@ pub fn indexable(service: &Service) -> bool {
     service.archived_at.is_none()
 }
 
-/// Review age of a listing, used for ranking and the `include_stale` filter.
-pub fn review_state(
-    verified_at: i64,
-    now: DateTime<Utc>,
-    review_days: i64,
-    grace_days: i64,
-) -> ReviewState {
-    let age_days = (now.timestamp() - verified_at) / 86_400;
-    if verified_at == 0 || age_days > review_days + grace_days {
-        ReviewState::Overdue
-    } else if age_days > review_days {
-        ReviewState::Due
-    } else {
-        ReviewState::Fresh
+pub const FRESH_CLOSED: u64 = 1;
+pub const FRESH_CLOSURE_FLAG: u64 = 2;
+pub const FRESH_REVIEW_FLAG: u64 = 4;
+
+pub fn fresh_bits(signals: &Signals) -> u64 {
+    let mut bits = 0;
+    if !signals.active {
+        bits |= FRESH_CLOSED;
     }
+    if signals.closure_flag {
+        bits |= FRESH_CLOSURE_FLAG;
+    }
+    if signals.review_flag {
+        bits |= FRESH_REVIEW_FLAG;
+    }
+    bits
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReviewState {
-    Fresh,
-    Due,
-    Overdue,
+/// The signals back from a document's fast fields.
+pub fn signals_from(bits: u64, verified_at: i64, created_at: i64) -> Signals {
+    let time = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
+    Signals {
+        active: bits & FRESH_CLOSED == 0,
+        closure_flag: bits & FRESH_CLOSURE_FLAG != 0,
+        review_flag: bits & FRESH_REVIEW_FLAG != 0,
+        last_verified_at: (verified_at != 0).then(|| time(verified_at)),
+        created_at: time(created_at),
+    }
 }
 
 /// Statuses shown when the caller does not ask for others.

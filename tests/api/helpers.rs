@@ -214,17 +214,20 @@ impl Storage {
         Settings {
             bind: "127.0.0.1:0".parse().expect("addr"),
             database_url: Some(self.database_url.clone()),
-            data_dir: self.dir.path().to_path_buf(),
             db_pool_size: 4,
             index_interval_ms: 100,
-            review_days: 365,
-            grace_days: 61,
-            extra_holidays: Vec::new(),
             rate_anonymous_per_minute: self.rates.anonymous_per_minute,
             rate_client_per_minute: self.rates.client_per_minute,
             rate_key_per_minute: self.rates.key_per_minute,
             rate_submissions_per_hour: self.rates.submissions_per_hour,
-            trust_forwarded_for: false,
+            // Tests run the jobs themselves, against servers on loopback.
+            link_check_hours: 0,
+            sweep_secs: 0,
+            webhook_secs: 0,
+            allow_private_targets: true,
+            link_check_host_delay_ms: 0,
+            link_check_timeout_secs: 2,
+            ..Settings::new(self.dir.path().to_path_buf())
         }
     }
 
