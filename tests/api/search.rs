@@ -66,7 +66,7 @@ impl Fixture {
 }
 
 /// Polls a search until `done` holds (the indexer commits in the background).
-async fn search_until(app: &TestApp, query: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn search_until(app: &TestApp, query: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let reply = app
