@@ -45,6 +45,19 @@ enum Command {
         #[command(subcommand)]
         action: signpost::keys_cli::KeyAction,
     },
+    /// Benchmark the link checker against a local server (see docs/benchmarks.md).
+    BenchLinks {
+        #[arg(long, default_value_t = 10_000)]
+        urls: usize,
+        /// Distinct host names the URLs are spread over.
+        #[arg(long, default_value_t = 500)]
+        hosts: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Pause between requests to one host, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        host_delay_ms: u64,
+    },
     /// Check every listed website now (with a progress bar), keep the
     /// results and raise or clear "link broken" flags.
     CheckLinks {
@@ -102,6 +115,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { settings, action } => signpost::keys_cli::run(&settings, action),
+        Command::BenchLinks {
+            urls,
+            hosts,
+            concurrency,
+            host_delay_ms,
+        } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(signpost::bench::links::run(
+                signpost::bench::links::LinkBenchOptions {
+                    urls,
+                    hosts,
+                    concurrency,
+                    host_delay_ms,
+                },
+            ))
+        }
         Command::CheckLinks { settings } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

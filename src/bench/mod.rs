@@ -8,6 +8,8 @@
 //! The same queries then run against a baseline built the usual way on the
 //! same file (see `baseline`).
 
+pub mod links;
+
 mod baseline;
 
 use std::collections::BTreeMap;
@@ -591,7 +593,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1_000.0
 }
 
-fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -37,8 +37,9 @@ impl Jobs {
     }
 }
 
-/// Repeats `work` every `every` until told to stop.
+/// Runs `work` after `first_after`, then every `every`, until told to stop.
 fn every<F, Fut>(
+    first_after: Duration,
     every: Duration,
     mut stop: watch::Receiver<bool>,
     name: &'static str,
@@ -49,7 +50,7 @@ where
     Fut: Future<Output = anyhow::Result<()>> + Send,
 {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + first_after, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -71,6 +72,7 @@ pub fn spawn(state: &AppState, settings: &Settings) -> anyhow::Result<Jobs> {
     if settings.sweep_secs > 0 {
         let (pool, clock, policy) = (state.pool.clone(), state.clock.clone(), state.review);
         tasks.push(every(
+            Duration::ZERO,
             Duration::from_secs(settings.sweep_secs),
             stopped.clone(),
             "sweep",
@@ -99,6 +101,7 @@ pub fn spawn(state: &AppState, settings: &Settings) -> anyhow::Result<Jobs> {
         let (pool, clock) = (state.pool.clone(), state.clock.clone());
         let allow_private = settings.allow_private_targets;
         tasks.push(every(
+            Duration::ZERO,
             Duration::from_secs(settings.webhook_secs),
             stopped.clone(),
             "webhooks",
@@ -128,18 +131,26 @@ pub fn spawn(state: &AppState, settings: &Settings) -> anyhow::Result<Jobs> {
             state.clock.clone(),
             state.freshness.clone(),
         );
-        tasks.push(every(LINK_POLL, stopped, "link-check", move || {
-            let (pool, clock, rules, checker) =
-                (pool.clone(), clock.clone(), rules.clone(), checker.clone());
-            async move {
-                if !link_run_due(&pool, clock.now(), interval).await? {
-                    return Ok(());
+        // Not at start-up: a server restarted for a quick look should not
+        // begin visiting every website straight away.
+        tasks.push(every(
+            LINK_POLL,
+            LINK_POLL,
+            stopped,
+            "link-check",
+            move || {
+                let (pool, clock, rules, checker) =
+                    (pool.clone(), clock.clone(), rules.clone(), checker.clone());
+                async move {
+                    if !link_run_due(&pool, clock.now(), interval).await? {
+                        return Ok(());
+                    }
+                    let run = links::check_all(&pool, &clock, &checker, &rules, |_| {}).await?;
+                    tracing::info!(?run, "link check");
+                    Ok(())
                 }
-                let run = links::check_all(&pool, &clock, &checker, &rules, |_| {}).await?;
-                tracing::info!(?run, "link check");
-                Ok(())
-            }
-        }));
+            },
+        ));
     }
     Ok(Jobs { stop, tasks })
 }

@@ -13,7 +13,6 @@
 //!   final URL instead.
 
 use std::error::Error as _;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -22,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::event::Event;
-use super::retry::RetryPolicy;
 use super::sign;
 
 pub const EVENT_HEADER: &str = "Signpost-Event";
@@ -206,48 +204,8 @@ fn root_cause(e: &reqwest::Error) -> String {
     last.to_string()
 }
 
-/// Attempts `event` until it is delivered, fails for good or runs out of
-/// attempts, calling `wait` between attempts. For one-off sends (a CLI, a
-/// test); the app's outbox should call [`attempt`] and
-/// [`RetryPolicy::next_attempt_at`] instead, so retries survive restarts.
-/// The first attempt is always made, whatever `max_attempts` says.
-pub async fn deliver_with_retries<C, W, F>(
-    client: &Client,
-    url: &Url,
-    secret: &[u8],
-    event: &Event,
-    policy: &RetryPolicy,
-    clock: C,
-    wait: W,
-) -> Vec<Attempt>
-where
-    C: Fn() -> DateTime<Utc>,
-    W: Fn(Duration) -> F,
-    F: Future<Output = ()>,
-{
-    let mut attempts = Vec::new();
-    let mut made: u32 = 0;
-    loop {
-        let last = attempt(client, url, secret, event, clock()).await;
-        made = made.saturating_add(1);
-        let retryable = last.outcome.is_retryable();
-        let last_at = last.at;
-        attempts.push(last);
-        if !retryable {
-            break;
-        }
-        let Some(due) = policy.next_attempt_at(made, last_at) else {
-            break;
-        };
-        // A clock already past `due` gives a zero wait.
-        wait((due - clock()).to_std().unwrap_or(Duration::ZERO)).await;
-    }
-    attempts
-}
-
 #[cfg(test)]
 mod tests {
-    use std::cell::{Cell, RefCell};
 
     use chrono::TimeZone;
     use serde_json::json;
@@ -367,7 +325,7 @@ mod tests {
         let receiver = scripted(&["500 Internal Server Error", "200 OK"]).await;
         let client = test_client();
         let event = event();
-        let policy = RetryPolicy::default();
+        let policy = crate::webhooks::RetryPolicy::default();
 
         let first = attempt(&client, &receiver.url, SECRET, &event, t0()).await;
         assert_eq!(first.outcome, failed(true));
@@ -460,55 +418,5 @@ mod tests {
         let attempt = attempt(&test_client(), &url, SECRET, &event(), t0()).await;
         assert_eq!(attempt.outcome, failed(false));
         assert!(attempt.detail.starts_with("invalid request"), "{attempt:?}");
-    }
-
-    #[tokio::test]
-    async fn deliver_with_retries_waits_by_the_policy_and_stops() {
-        let receiver =
-            scripted(&["503 Service Unavailable", "429 Too Many Requests", "200 OK"]).await;
-        let client = test_client();
-        let event = event();
-        let now = Cell::new(t0());
-        let waits = RefCell::new(Vec::new());
-        let clock = || now.get();
-        let wait = |d: Duration| {
-            waits.borrow_mut().push(d);
-            now.set(now.get() + chrono::Duration::from_std(d).expect("small"));
-            std::future::ready(())
-        };
-
-        let policy = RetryPolicy::default();
-        let attempts =
-            deliver_with_retries(&client, &receiver.url, SECRET, &event, &policy, clock, wait)
-                .await;
-        let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome.clone()).collect();
-        assert_eq!(
-            outcomes,
-            vec![failed(true), failed(true), AttemptOutcome::Delivered]
-        );
-        assert_eq!(
-            *waits.borrow(),
-            vec![Duration::from_secs(30), Duration::from_secs(120)]
-        );
-
-        // Out of attempts: stops after max_attempts retryable failures.
-        let always_down = scripted(&["502 Bad Gateway"]).await;
-        let short = RetryPolicy {
-            max_attempts: 2,
-            ..RetryPolicy::default()
-        };
-        let attempts = deliver_with_retries(
-            &client,
-            &always_down.url,
-            SECRET,
-            &event,
-            &short,
-            clock,
-            wait,
-        )
-        .await;
-        assert_eq!(attempts.len(), 2);
-        assert!(attempts.iter().all(|a| a.outcome == failed(true)));
-        assert_eq!(always_down.requests().len(), 2);
     }
 }

@@ -9,7 +9,7 @@
 //!   background job calls [`deliver::attempt`] for due rows. Nothing here
 //!   sleeps.
 //!
-//! Receiver-facing documentation: `README.md` beside this file.
+//! Receiver-facing documentation: `docs/webhooks.md`.
 
 pub mod deliver;
 pub mod event;
@@ -19,6 +19,6 @@ pub mod sign;
 #[cfg(test)]
 mod test_server;
 
-pub use deliver::{attempt, client, deliver_with_retries, Attempt, AttemptOutcome};
+pub use deliver::{attempt, client, Attempt, AttemptOutcome};
 pub use event::{Event, SERVICE_DUE_FOR_REVIEW, SERVICE_FLAGGED};
 pub use retry::RetryPolicy;
