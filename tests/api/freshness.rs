@@ -435,7 +435,13 @@ async fn the_review_queue_puts_the_most_serious_first_and_filters() {
     let other = id(&app.create_org("Other group").await);
     let stub = Stub::start().await;
     stub.answer("/down", &[500]);
-    let overdue = service_in(&app, &org, "Old listing").await;
+    let glasgow_hall = id(&app.create_location(&org, "G31 2ER").await);
+    let overdue = service(
+        &app,
+        &org,
+        json!({"name": "Old listing", "verified": true, "location_ids": [glasgow_hall]}),
+    )
+    .await;
     clock.advance(Duration::days(400));
     let due = service_in(&app, &org, "Oldish listing").await;
     clock.advance(Duration::days(370));
@@ -522,6 +528,13 @@ async fn the_review_queue_puts_the_most_serious_first_and_filters() {
         .await
         .expect(200);
     assert_eq!(by_org.body["pagination"]["total_items"], 1);
+    let in_glasgow = app
+        .with_token(&editor)
+        .get("/api/v1/review-queue?area=S12000049")
+        .await
+        .expect(200);
+    assert_eq!(in_glasgow.body["pagination"]["total_items"], 1);
+    assert_eq!(in_glasgow.body["data"][0]["service_id"], overdue.as_str());
 
     // An organisation sees only its own listings.
     let member = app.key(Role::Organisation, &[&other]);
