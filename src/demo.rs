@@ -127,8 +127,15 @@ fn load(
             let draft = service
                 .validate()
                 .map_err(|e| anyhow::anyhow!("demo service {name}: {e:?}"))?;
-            if let Err(e) = services::create(conn, &stamp, id, draft, demo_service.last_verified_at)
-            {
+            if let Err(e) = services::create(
+                conn,
+                &stamp,
+                id,
+                draft,
+                demo_service
+                    .last_verified_at
+                    .map(|at| services::Assurance { at, by: None }),
+            ) {
                 bail!("demo service {name}: {e:?}");
             }
             counts.services += 1;

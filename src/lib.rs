@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod geo;
 pub mod hours;
+pub mod hsds;
 pub mod jobs;
 pub mod keys_cli;
 pub mod links;

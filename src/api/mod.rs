@@ -13,6 +13,7 @@ pub mod freshness;
 pub mod keys;
 pub mod locations;
 pub mod openapi;
+pub mod openreferral;
 pub mod organisations;
 pub mod records;
 pub mod search;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(audit::routes)
                 .route("/openapi.json", web::get().to(openapi::serve)),
         )
+        .configure(openreferral::routes)
         .configure(docs::routes);
 }
 

@@ -81,6 +81,7 @@ pub async fn list(
                 ))
             }
         },
+        name_contains: None,
     };
     let result = state.db(move |c| repo::list(c, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(List::new(result, req.path(), req.query_string())))

@@ -453,7 +453,8 @@ fn build_request(
         review_days: state.review.review_days,
         grace_days: state.review.grace_days,
         attributes,
-        age,
+        ages: age.map(|a| (a, a)),
+        modified_after: None,
         time,
         holidays: state.holidays.clone(),
     };

@@ -138,7 +138,7 @@ fn run_one(conn: &mut SqliteConnection, q: &MixQuery) -> anyhow::Result<usize> {
                 }
                 _ => ("MO", "12:00".to_string()),
             };
-            let age = r.age.unwrap_or(30) as i32;
+            let age = r.ages.map_or(30, |(a, _)| a) as i32;
             diesel::sql_query(format!(
                 "SELECT DISTINCT s.id AS id, 0.0 AS rank, l.latitude AS latitude, l.longitude AS longitude \
                  FROM services s {LOCATED} \

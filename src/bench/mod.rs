@@ -529,7 +529,8 @@ fn query_mix(
                 review_days: 365,
                 grace_days: 61,
                 attributes: Vec::new(),
-                age: None,
+                ages: None,
+                modified_after: None,
                 time: None,
                 holidays: holidays.clone(),
             };
@@ -563,7 +564,7 @@ fn query_mix(
                 }
                 "open_now_age" => {
                     request.point = Some(point);
-                    request.age = Some(70);
+                    request.ages = Some((70, 70));
                     request.time = Some(TimeFilter::at(open_at, &holidays));
                     format!(
                         "postcode={}&open_at=2026-11-24T10:30:00Z&age=70",

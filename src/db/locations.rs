@@ -335,3 +335,48 @@ fn same_row(before: &Location, row: &LocationRow) -> bool {
         && candidate.council_area_code == before.council_area_code
         && candidate.health_board_code == before.health_board_code
 }
+
+/// Service–location links of live services at live locations, in a stable
+/// order (for the Open Referral `service_at_locations` list).
+pub fn service_links(
+    conn: &mut DbConnection,
+    organisation_id: Option<Uuid>,
+    modified_after: Option<chrono::DateTime<chrono::Utc>>,
+    page: PageRequest,
+) -> RepoResult<Page<(Uuid, Uuid)>> {
+    let query = || {
+        let mut q = service_at_locations::table
+            .inner_join(services::table)
+            .inner_join(locations::table)
+            .filter(services::archived_at.is_null())
+            .filter(locations::archived_at.is_null())
+            .into_boxed();
+        if let Some(org) = organisation_id {
+            q = q.filter(services::organisation_id.eq(org.to_string()));
+        }
+        if let Some(after) = modified_after {
+            q = q.filter(services::updated_at.gt(super::rows::naive(after)));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(String, String)> = query()
+        .order((
+            services::created_at.asc(),
+            services::id.asc(),
+            locations::id.asc(),
+        ))
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select((
+            service_at_locations::service_id,
+            service_at_locations::location_id,
+        ))
+        .load(conn)?;
+    let parse = |s: &str| Uuid::parse_str(s).unwrap_or_default();
+    Ok(Page {
+        items: rows.iter().map(|(s, l)| (parse(s), parse(l))).collect(),
+        total,
+        request: page,
+    })
+}

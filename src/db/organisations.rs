@@ -27,6 +27,8 @@ pub struct OrganisationFilter {
     pub include_archived: bool,
     pub modified_after: Option<chrono::DateTime<chrono::Utc>>,
     pub sort: OrganisationSort,
+    /// Only organisations whose name contains this (lowercase) text.
+    pub name_contains: Option<String>,
 }
 
 fn to_read(row: OrganisationRow) -> Organisation {
@@ -205,6 +207,18 @@ pub fn list(
         }
         if let Some(after) = filter.modified_after {
             q = q.filter(organisations::updated_at.gt(naive(after)));
+        }
+        if let Some(text) = &filter.name_contains {
+            // The text is bound as a parameter; LIKE wildcards in it are escaped.
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q = q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("LOWER(organisations.name) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(format!("%{escaped}%"))
+                    .sql(" ESCAPE '\\'"),
+            );
         }
         q
     };

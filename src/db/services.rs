@@ -274,14 +274,22 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .collect())
 }
 
-/// Creates a service. `assured_at` carries a verification date from an
-/// import or fixture; a draft marked `verified` is verified now by the writer.
+/// A verification carried in from elsewhere (an import or fixture): when,
+/// and by whom if known (else the writer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assurance {
+    pub at: DateTime<Utc>,
+    pub by: Option<String>,
+}
+
+/// Creates a service. `assured` carries a verification from an import or
+/// fixture; a draft marked `verified` is verified now by the writer.
 pub fn create(
     conn: &mut DbConnection,
     stamp: &Stamp,
     id: Option<Uuid>,
     draft: ServiceDraft,
-    assured_at: Option<DateTime<Utc>>,
+    assured: Option<Assurance>,
 ) -> RepoResult<Service> {
     let id = id.unwrap_or_else(Uuid::now_v7);
     super::write_transaction(conn, |c| {
@@ -296,10 +304,13 @@ pub fn create(
         let (verified_at, verified_by) = if draft.verified {
             (Some(stamp.at), Some(stamp.actor.as_str().to_string()))
         } else {
-            (
-                assured_at,
-                assured_at.map(|_| stamp.actor.as_str().to_string()),
-            )
+            match assured {
+                Some(a) => (
+                    Some(a.at),
+                    Some(a.by.unwrap_or_else(|| stamp.actor.as_str().to_string())),
+                ),
+                None => (None, None),
+            }
         };
         let row = row_from(
             id,

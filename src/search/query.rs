@@ -108,8 +108,11 @@ pub struct SearchRequest {
     /// `access:self_referral`, `delivery:phone`): every group must match,
     /// through any one of its terms.
     pub attributes: Vec<Vec<String>>,
-    /// Age of the person: inside the service's minimum and maximum (a service without limits matches).
-    pub age: Option<i64>,
+    /// Ages of the people: the service's minimum-to-maximum range must
+    /// overlap this one (a single age is `(a, a)`; a service without limits matches).
+    pub ages: Option<(i64, i64)>,
+    /// Only services changed after this instant.
+    pub modified_after: Option<DateTime<Utc>>,
     pub time: Option<TimeFilter>,
     pub holidays: Arc<HolidayCalendar>,
 }
@@ -418,7 +421,8 @@ struct Context {
     include_stale: bool,
     freshness: Vec<FreshnessState>,
     use_text_score: bool,
-    age: Option<i64>,
+    ages: Option<(i64, i64)>,
+    modified_after_micros: Option<i64>,
     time: Option<TimeFilter>,
     holidays: Arc<HolidayCalendar>,
 }
@@ -451,7 +455,8 @@ impl SearchCollector {
                 include_stale: req.include_stale,
                 freshness: req.freshness.clone(),
                 use_text_score,
-                age: req.age,
+                ages: req.ages,
+                modified_after_micros: req.modified_after.map(|t| t.timestamp_micros()),
                 time: req.time,
                 holidays: req.holidays.clone(),
             }),
@@ -496,6 +501,7 @@ pub struct SegmentSearch {
     top_category: Column<u64>,
     verified_at: Column<i64>,
     created_at: Column<i64>,
+    updated_at: Column<i64>,
     fresh_bits: Column<u64>,
     id_hi: Column<u64>,
     id_lo: Column<u64>,
@@ -527,6 +533,7 @@ impl Collector for SearchCollector {
             top_category: ff.u64("top_category")?,
             verified_at: ff.i64("verified_at")?,
             created_at: ff.i64("created_at")?,
+            updated_at: ff.i64("updated_at")?,
             fresh_bits: ff.u64("fresh_bits")?,
             id_hi: ff.u64("id_hi")?,
             id_lo: ff.u64("id_lo")?,
@@ -564,10 +571,17 @@ impl Collector for SearchCollector {
 
 impl SegmentSearch {
     fn eligible(&self, doc: DocId) -> bool {
-        let Some(age) = self.ctx.age else { return true };
+        if let Some(after) = self.ctx.modified_after_micros {
+            if self.updated_at.first(doc).unwrap_or(0) <= after {
+                return false;
+            }
+        }
+        let Some((youngest, oldest)) = self.ctx.ages else {
+            return true;
+        };
         let min = self.min_age.first(doc).unwrap_or(NO_MINIMUM_AGE);
         let max = self.max_age.first(doc).unwrap_or(NO_MAXIMUM_AGE);
-        (min..=max).contains(&age)
+        min <= oldest && youngest <= max
     }
 
     /// Candidates came from slot terms; most are exact already. Services

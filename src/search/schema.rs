@@ -45,6 +45,8 @@ pub struct Fields {
     pub verified_at: Field,
     /// Creation time (seconds), for the review age of never-verified listings.
     pub created_at: Field,
+    /// Last change (seconds), for `modified_after`.
+    pub updated_at: Field,
     /// `FRESH_*` bits: open flags and closure, for ranking and filtering.
     pub fresh_bits: Field,
     /// The listing's `FreshnessFacts` as JSON, for the `freshness` block of results.
@@ -89,6 +91,7 @@ pub fn build_schema() -> (Schema, Fields) {
         top_category: b.add_u64_field("top_category", FAST),
         verified_at: b.add_i64_field("verified_at", FAST | INDEXED),
         created_at: b.add_i64_field("created_at", FAST),
+        updated_at: b.add_i64_field("updated_at", FAST),
         fresh_bits: b.add_u64_field("fresh_bits", FAST),
         freshness: b.add_text_field("freshness", STORED),
         name_key: b.add_u64_field("name_key", FAST),
@@ -127,6 +130,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         top_category: f("top_category")?,
         verified_at: f("verified_at")?,
         created_at: f("created_at")?,
+        updated_at: f("updated_at")?,
         fresh_bits: f("fresh_bits")?,
         freshness: f("freshness")?,
         name_key: f("name_key")?,
@@ -251,6 +255,7 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     );
     let facts = service.freshness_facts();
     d.add_i64(f.created_at, service.created_at.timestamp());
+    d.add_i64(f.updated_at, service.updated_at.timestamp_micros());
     d.add_u64(f.fresh_bits, fresh_bits(&Signals::of(&facts)));
     d.add_text(
         f.freshness,
@@ -350,9 +355,22 @@ fn add_hours_and_eligibility(f: &Fields, service: &Service, d: &mut TantivyDocum
     for method in &service.delivery_methods {
         d.add_text(f.attr, format!("delivery:{}", method.as_str()));
     }
+    let mut accessible = false;
     for location in service.locations.iter().filter(|l| l.archived_at.is_none()) {
         for feature in &location.accessibility {
             d.add_text(f.attr, format!("accessibility:{}", feature.slug));
+            accessible = true;
+        }
+    }
+    // For the Open Referral API's organization_id and taxonomy_id filters.
+    d.add_text(f.attr, format!("org:{}", service.organisation.id));
+    for (kind, present) in [
+        ("category", !service.categories.is_empty()),
+        ("community_group", !service.community_groups.is_empty()),
+        ("accessibility", accessible),
+    ] {
+        if present {
+            d.add_text(f.attr, format!("has:{kind}"));
         }
     }
 }

@@ -12,6 +12,7 @@ mod freshness;
 mod hours;
 mod locations;
 mod openapi;
+mod openreferral;
 mod organisations;
 mod paging;
 mod search;

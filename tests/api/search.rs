@@ -686,7 +686,10 @@ async fn the_index_catches_up_after_a_restart_and_rebuilds_when_lost() {
             &stamp,
             None,
             input.validate().unwrap(),
-            Some(chrono::Utc::now()),
+            Some(signpost::db::services::Assurance {
+                at: chrono::Utc::now(),
+                by: None,
+            }),
         )
         .unwrap();
     }

@@ -1,0 +1,10 @@
+//! Open Referral HSDS 3.0: Signpost's records in the standard's shape
+//! (`export`), and standard data into Signpost (`import`).
+
+pub mod export;
+pub mod types;
+
+/// The HSDS version served and read.
+pub const VERSION: &str = "3.0";
+/// The profile the `/openreferral` API follows.
+pub const PROFILE: &str = "https://docs.openreferral.org/en/latest/hsds/";
