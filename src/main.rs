@@ -58,6 +58,27 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         host_delay_ms: u64,
     },
+    /// Import HSDS 3.0 JSON (an array of services or organisations) or
+    /// NDJSON; `-` reads standard input. Prints a report.
+    Import {
+        #[command(flatten)]
+        settings: Settings,
+        /// The file to import.
+        path: std::path::PathBuf,
+        /// Check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export every live organisation, with its services and locations, as HSDS 3.0.
+    Export {
+        #[command(flatten)]
+        settings: Settings,
+        #[arg(long, value_enum, default_value = "json")]
+        format: signpost::hsds::cli::Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Check every listed website now (with a progress bar), keep the
     /// results and raise or clear "link broken" flags.
     CheckLinks {
@@ -133,6 +154,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             ))
         }
+        Command::Import {
+            settings,
+            path,
+            dry_run,
+        } => signpost::hsds::cli::import(&settings, path, dry_run),
+        Command::Export {
+            settings,
+            format,
+            output,
+        } => signpost::hsds::cli::export(&settings, format, output),
         Command::CheckLinks { settings } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

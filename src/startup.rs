@@ -45,15 +45,7 @@ pub fn prepare(
     let mut conn = pool
         .get()
         .context("taking a connection to load reference data")?;
-    db::areas::ensure_reference_data(&mut conn)?;
-    let stamp = Stamp {
-        actor: Actor::system("setup"),
-        at: clock.now(),
-    };
-    let terms = db::taxonomy::ensure_shipped(&mut conn, &stamp)?;
-    if terms > 0 {
-        tracing::info!(terms, "loaded the shipped taxonomy");
-    }
+    reference_data(&mut conn, clock.now())?;
     if demo {
         match crate::demo::load_if_empty(&mut conn, &postcodes, clock.now())? {
             Some(counts) => tracing::info!(?counts, "loaded the demo directory"),
@@ -98,6 +90,24 @@ fn random_salt() -> anyhow::Result<[u8; 16]> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
     Ok(salt)
+}
+
+/// Loads the shipped service areas and taxonomy into a database that lacks
+/// them (every command that writes listings needs them).
+pub fn reference_data(
+    conn: &mut db::DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    db::areas::ensure_reference_data(conn)?;
+    let stamp = Stamp {
+        actor: Actor::system("setup"),
+        at: now,
+    };
+    let terms = db::taxonomy::ensure_shipped(conn, &stamp)?;
+    if terms > 0 {
+        tracing::info!(terms, "loaded the shipped taxonomy");
+    }
+    Ok(())
 }
 
 pub struct Application {

@@ -18,7 +18,7 @@ use crate::db::services::{ServiceFilter, ServiceSort};
 use crate::db::taxonomy::TermFilter;
 use crate::db::{locations, organisations, services, taxonomy, DbConnection, RepoResult};
 use crate::geo::locate::{locate_postcode, LocateError};
-use crate::hsds::{self, export, types};
+use crate::hsds::{self, export, store, types};
 use crate::model::enums::{ServiceStatus, TaxonomyKind};
 use crate::model::service::parse_clock_time;
 use crate::search::cells;
@@ -153,46 +153,6 @@ fn json_or_ndjson<T: Serialize>(items: types::Page<T>, ndjson: bool) -> HttpResp
     HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .body(body)
-}
-
-/// HSDS services for these ids, in order, with their organisations.
-fn hsds_services(
-    c: &mut DbConnection,
-    ids: &[Uuid],
-    full: bool,
-) -> RepoResult<Vec<types::Service>> {
-    let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    let loaded: Vec<_> = services::load(c, &keys)?
-        .into_iter()
-        .filter(|s| s.archived_at.is_none())
-        .collect();
-    let mut orgs: HashMap<Uuid, crate::model::read::Organisation> = HashMap::new();
-    for s in &loaded {
-        if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(s.organisation.id) {
-            slot.insert(organisations::get(c, s.organisation.id)?);
-        }
-    }
-    Ok(loaded
-        .iter()
-        .map(|s| {
-            let mut out = export::service(s, orgs.get(&s.organisation.id));
-            if !full {
-                basic(&mut out);
-            }
-            out
-        })
-        .collect())
-}
-
-/// The list form of a service: its own fields and organisation, no children.
-fn basic(s: &mut types::Service) {
-    s.phones.clear();
-    s.schedules.clear();
-    s.service_areas.clear();
-    s.service_at_locations.clear();
-    s.languages.clear();
-    s.cost_options.clear();
-    s.attributes.clear();
 }
 
 /// Which services a services or service_at_locations query selects.
@@ -451,11 +411,11 @@ async fn list_services(
     let sel = selection(&state, &q, page, None).await?;
     let (ids, total) = select_services(&state, sel, page).await?;
     let mut items = state
-        .db(move |c| hsds_services(c, &ids, full && !minimal))
+        .db(move |c| store::services(c, &ids, full && !minimal))
         .await?;
     if minimal {
         for s in items.iter_mut() {
-            basic(s);
+            store::basic(s);
             *s = types::Service {
                 id: s.id.clone(),
                 name: s.name.clone(),
@@ -474,7 +434,7 @@ async fn get_service(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let mut found = state
-        .db(move |c| live_service(c, id).and_then(|_| hsds_services(c, &[id], true)))
+        .db(move |c| live_service(c, id).and_then(|_| store::services(c, &[id], true)))
         .await?;
     found
         .pop()
@@ -520,31 +480,12 @@ async fn list_organizations(
             let listed = organisations::list(c, &filter, page)?;
             let mut out = Vec::with_capacity(listed.items.len());
             for o in &listed.items {
-                out.push(organization(c, o, full)?);
+                out.push(store::organization(c, o, full)?);
             }
             Ok((out, listed.total))
         })
         .await?;
     Ok(json_or_ndjson(envelope(items, total, page), ndjson))
-}
-
-/// An organisation; `full` adds its live services (fully nested) and locations.
-pub fn organization(
-    c: &mut DbConnection,
-    o: &crate::model::read::Organisation,
-    full: bool,
-) -> RepoResult<types::Organization> {
-    let mut out = export::organization(o);
-    if full {
-        let ids = services::ids_for_organisation(c, &o.id.to_string())?;
-        let ids: Vec<Uuid> = ids.iter().filter_map(|i| Uuid::parse_str(i).ok()).collect();
-        let mut nested = hsds_services(c, &ids, true)?;
-        for s in nested.iter_mut() {
-            s.organization = None;
-        }
-        out.services = Some(nested);
-    }
-    Ok(out)
 }
 
 async fn get_organization(
@@ -558,7 +499,7 @@ async fn get_organization(
             if o.archived_at.is_some() {
                 return Err(crate::db::RepoError::not_found("organisation", id));
             }
-            organization(c, &o, true)
+            store::organization(c, &o, true)
         })
         .await?;
     Ok(HttpResponse::Ok().json(org))
@@ -810,7 +751,7 @@ fn service_at_locations(
     let mut ids: Vec<Uuid> = rows.iter().map(|(s, _)| *s).collect();
     ids.sort();
     ids.dedup();
-    let nested: HashMap<String, types::Service> = hsds_services(c, &ids, full)?
+    let nested: HashMap<String, types::Service> = store::services(c, &ids, full)?
         .into_iter()
         .map(|s| (s.id.clone(), s))
         .collect();

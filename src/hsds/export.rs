@@ -153,6 +153,7 @@ pub fn organization(o: &read::Organisation) -> Organization {
             })
             .collect(),
         services: None,
+        locations: Vec::new(),
     }
 }
 

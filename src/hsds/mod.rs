@@ -1,7 +1,10 @@
 //! Open Referral HSDS 3.0: Signpost's records in the standard's shape
 //! (`export`), and standard data into Signpost (`import`).
 
+pub mod cli;
 pub mod export;
+pub mod import;
+pub mod store;
 pub mod types;
 
 /// The HSDS version served and read.

@@ -97,9 +97,12 @@ pub struct Organization {
     pub phones: Vec<Phone>,
     #[serde(default)]
     pub organization_identifiers: Vec<OrganizationIdentifier>,
-    /// Only in `/organizations/{id}` (full), not inside a service.
+    /// Only in full organizations, not inside a service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<Service>>,
+    /// Its locations (full organizations only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

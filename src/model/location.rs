@@ -155,7 +155,11 @@ impl LocationInput {
             location_type,
             council_area_code,
             health_board_code,
-            accessibility,
+            accessibility: {
+                let mut sorted = accessibility;
+                sorted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                sorted
+            },
         })
     }
 }

@@ -1,0 +1,140 @@
+//! `signpost import` and `signpost export`.
+
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+
+use chrono::Utc;
+
+use super::import::{import_file, Importer};
+use super::store;
+use crate::config::Settings;
+use crate::db::changes::Stamp;
+use crate::geo::PostcodeIndex;
+use crate::model::Actor;
+
+/// Counts bytes as they are read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    bar: indicatif::ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+pub fn import(settings: &Settings, path: PathBuf, dry_run: bool) -> anyhow::Result<()> {
+    let pool = crate::db::connect(&settings.database(), 2)?;
+    crate::db::migrate(&pool)?;
+    let mut conn = pool.get()?;
+    crate::startup::reference_data(&mut conn, Utc::now())?;
+    let postcodes = PostcodeIndex::shared()?;
+    let (reader, length): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
+        (Box::new(std::io::stdin()), 0)
+    } else {
+        let file = std::fs::File::open(&path)
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+        let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+        (Box::new(file), length)
+    };
+    let bar = indicatif::ProgressBar::new(length);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta}) {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let input: Box<dyn BufRead> = Box::new(BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: reader,
+            bar: bar.clone(),
+        },
+    ));
+    let importer = Importer {
+        stamp: Stamp {
+            actor: Actor::system("import"),
+            at: Utc::now(),
+        },
+        postcodes: &postcodes,
+        dry_run,
+    };
+    let started = std::time::Instant::now();
+    let report = import_file(&mut conn, &importer, input, |n| {
+        if n % 100 == 0 {
+            bar.set_message(format!("{n} records"));
+        }
+    });
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let records = report.created + report.updated + report.unchanged + report.rejected;
+    eprintln!(
+        "{}{records} records in {seconds:.1}s ({:.0}/s): {} created, {} updated, {} unchanged, {} rejected",
+        if dry_run { "dry run, nothing written: " } else { "" },
+        records as f64 / seconds.max(1e-9),
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+    );
+    Ok(())
+}
+
+/// The output formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Ndjson,
+}
+
+/// Writes every live organisation, fully nested (its services and
+/// locations), as a JSON array or one per line.
+pub fn write_export(
+    conn: &mut crate::db::DbConnection,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<usize> {
+    let mut first = true;
+    if format == Format::Json {
+        out.write_all(b"[")?;
+    }
+    let count = store::each_organization(conn, |organization| {
+        match format {
+            Format::Json => {
+                if !first {
+                    out.write_all(b",")?;
+                }
+                out.write_all(b"\n")?;
+            }
+            Format::Ndjson => {}
+        }
+        first = false;
+        serde_json::to_writer(&mut *out, &organization)?;
+        if format == Format::Ndjson {
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    if format == Format::Json {
+        out.write_all(b"\n]\n")?;
+    }
+    out.flush()?;
+    Ok(count)
+}
+
+pub fn export(settings: &Settings, format: Format, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let pool = crate::db::connect(&settings.database(), 2)?;
+    crate::db::migrate(&pool)?;
+    let mut conn = pool.get()?;
+    let mut out: Box<dyn Write> = match &output {
+        Some(path) => Box::new(BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let count = write_export(&mut conn, format, &mut out)?;
+    eprintln!("exported {count} organisations with their services and locations");
+    Ok(())
+}

@@ -1,0 +1,923 @@
+//! HSDS 3.0 data into Signpost: full services (with their organisation and
+//! locations nested) or full organisations (with services and locations),
+//! as a JSON array or NDJSON, read one record at a time so a large file
+//! never has to fit in memory.
+//!
+//! Each top-level record is upserted by id in one transaction: created when
+//! new, updated when different, left alone (no write, no audit row) when the
+//! same; a record that cannot be imported is rolled back and reported with
+//! the reason, and the rest of the file goes on. Imports never count as
+//! verification: a listing's `assured_date` (or Signpost's exact
+//! `last_verified_at` attribute) is kept as its last verification only when
+//! the listing is created.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::export::{AREA_URI, EXTENSION_TAXONOMY};
+use super::types::{self, Attribute};
+use crate::db::changes::Stamp;
+use crate::db::services::Assurance;
+use crate::db::{
+    locations, organisations, services, taxonomy, write_transaction, DbConnection, RepoError,
+};
+use crate::geo::PostcodeIndex;
+use crate::hours::{parse_hours, timetable::DaySpec};
+use crate::model::enums::{DeliveryMethod, LocationType, ServiceStatus, TaxonomyKind};
+use crate::model::location::LocationInput;
+use crate::model::organisation::OrganisationInput;
+use crate::model::service::{
+    EligibilityInput, ExceptionInput, PhoneInput, ScheduleInput, ServiceInput,
+};
+use crate::model::taxonomy::TermInput;
+use crate::model::values::Slug;
+use crate::model::Invalid;
+
+/// What happened to one top-level record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Rejected,
+}
+
+/// A record that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Rejection {
+    /// 1-based position in the file (array element or NDJSON line).
+    pub record: usize,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// The import report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    pub dry_run: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    pub rejections: Vec<Rejection>,
+}
+
+impl Report {
+    fn count(&mut self, record: usize, id: Option<String>, result: Result<Outcome, String>) {
+        match result {
+            Ok(Outcome::Created) => self.created += 1,
+            Ok(Outcome::Updated) => self.updated += 1,
+            Ok(Outcome::Unchanged) => self.unchanged += 1,
+            Ok(Outcome::Rejected) => self.rejected += 1,
+            Err(reason) => {
+                self.rejected += 1;
+                // Keep the report bounded on a bad file; the count stays exact.
+                if self.rejections.len() < 1_000 {
+                    self.rejections.push(Rejection { record, id, reason });
+                }
+            }
+        }
+    }
+}
+
+/// Imports every record of a JSON or NDJSON file. `progress` sees each
+/// record's position as it is done.
+pub fn import_file<R: BufRead>(
+    conn: &mut DbConnection,
+    importer: &Importer<'_>,
+    input: R,
+    mut progress: impl FnMut(usize),
+) -> Report {
+    let mut report = Report {
+        dry_run: importer.dry_run,
+        ..Report::default()
+    };
+    let mut last = 0;
+    let read = read_records(input, |position, record| {
+        last = position;
+        let id = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+            .map(|s| crate::model::values::clip(s));
+        let result = record.and_then(|r| importer.import(conn, r));
+        report.count(position, id, result);
+        progress(position);
+    });
+    // A broken array stops the read; what came before it stays imported.
+    if let Err(reason) = read {
+        report.count(
+            last + 1,
+            None,
+            Err(format!("{reason}; the rest of the file was not read")),
+        );
+    }
+    report
+}
+
+/// Largest single record accepted (a 50 MB description is refused, not loaded).
+pub const MAX_RECORD_BYTES: usize = 2 * 1024 * 1024;
+
+/// Reads records from JSON (an array of objects) or NDJSON (one object per
+/// line), calling `each(position, record)` as each arrives.
+pub fn read_records<R: BufRead>(
+    mut input: R,
+    each: impl FnMut(usize, Result<Value, String>),
+) -> Result<(), String> {
+    let first = loop {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| format!("reading the file: {e}"))?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            // Leading whitespace is skipped; the first real byte stays unread.
+            Some(i) => {
+                let byte = buf[i];
+                input.consume(i);
+                break Some(byte);
+            }
+            None if buf.is_empty() => break None,
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    };
+    match first {
+        None => Ok(()),
+        Some(b'[') => read_array(input, each),
+        Some(_) => read_values(input, each),
+    }
+}
+
+/// NDJSON, or JSON objects written over several lines (one pretty-printed
+/// record, or several): lines are gathered until they make a whole value.
+/// A line that can never become JSON is reported, and reading goes on.
+fn read_values<R: BufRead>(
+    mut input: R,
+    mut each: impl FnMut(usize, Result<Value, String>),
+) -> Result<(), String> {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut line = Vec::new();
+    let mut position = 0;
+    loop {
+        line.clear();
+        let n = read_line_limited(&mut input, &mut line)?;
+        if n == 0 {
+            if !pending.iter().all(u8::is_ascii_whitespace) {
+                each(
+                    position + 1,
+                    Err("the file ends in the middle of a record".into()),
+                );
+            }
+            return Ok(());
+        }
+        if pending.is_empty() && line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if line.len() > MAX_RECORD_BYTES || pending.len() + line.len() > MAX_RECORD_BYTES {
+            position += 1;
+            each(
+                position,
+                Err(format!("record is larger than {MAX_RECORD_BYTES} bytes")),
+            );
+            pending.clear();
+            continue;
+        }
+        pending.extend_from_slice(&line);
+        match serde_json::from_slice::<Value>(&pending) {
+            Ok(value) => {
+                position += 1;
+                each(position, Ok(value));
+                pending.clear();
+            }
+            Err(e) if e.is_eof() => {}
+            Err(e) => {
+                position += 1;
+                let reason = if std::str::from_utf8(&pending).is_err() {
+                    "not valid UTF-8".to_string()
+                } else {
+                    format!("not JSON: {e}")
+                };
+                each(position, Err(reason));
+                pending.clear();
+            }
+        }
+    }
+}
+
+/// Reads one line, keeping at most `MAX_RECORD_BYTES + 1` bytes of it (the
+/// rest is skipped, so an enormous line costs no memory).
+fn read_line_limited<R: BufRead>(input: &mut R, line: &mut Vec<u8>) -> Result<usize, String> {
+    let mut total = 0;
+    loop {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| format!("reading the file: {e}"))?;
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let room = (MAX_RECORD_BYTES + 1).saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let n = chunk.len();
+        total += n;
+        input.consume(n);
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
+/// A JSON array, element by element (serde's sequence visitor sees each
+/// element as it is parsed, so only one is in memory at a time).
+fn read_array<R: BufRead>(
+    input: R,
+    each: impl FnMut(usize, Result<Value, String>),
+) -> Result<(), String> {
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+
+    struct Elements<F>(F);
+    impl<'de, F: FnMut(usize, Result<Value, String>)> Visitor<'de> for Elements<F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of HSDS services or organizations")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+            let mut position = 0;
+            loop {
+                position += 1;
+                match seq.next_element::<Value>() {
+                    Ok(Some(value)) => (self.0)(position, Ok(value)),
+                    Ok(None) => return Ok(()),
+                    // A syntax error ends the array: there is no next element to find.
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    let mut de = serde_json::Deserializer::from_reader(input);
+    de.deserialize_seq(Elements(each))
+        .map_err(|e| format!("the JSON array is malformed: {e}"))
+}
+
+/// Everything an import needs besides the connection.
+pub struct Importer<'a> {
+    pub stamp: Stamp,
+    pub postcodes: &'a PostcodeIndex,
+    pub dry_run: bool,
+}
+
+impl Importer<'_> {
+    /// Imports one top-level record (a service, or an organisation when it
+    /// has no `status`).
+    pub fn import(&self, conn: &mut DbConnection, record: Value) -> Result<Outcome, String> {
+        if !record.is_object() {
+            return Err("each record must be a JSON object".into());
+        }
+        let result = write_transaction(conn, |c| {
+            let outcome = if record.get("status").is_some() {
+                let service: types::Service = parse(record)?;
+                self.service(c, &service, None)
+            } else {
+                let organization: types::Organization = parse(record)?;
+                self.organization(c, &organization)
+            }?;
+            if self.dry_run {
+                return Err(RepoError::Conflict(format!(
+                    "dry run:{}",
+                    outcome_name(outcome)
+                )));
+            }
+            Ok(outcome)
+        });
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(RepoError::Conflict(msg)) if msg.starts_with("dry run:") => {
+                Ok(outcome_from_name(&msg["dry run:".len()..]).unwrap_or(Outcome::Unchanged))
+            }
+            Err(RepoError::Invalid(invalid)) => Err(invalid.summary()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn organization(
+        &self,
+        c: &mut DbConnection,
+        o: &types::Organization,
+    ) -> Result<Outcome, RepoError> {
+        let id = uuid("id", &o.id)?;
+        let mut outcome = self.upsert_organisation(c, id, o)?;
+        for service in o.services.iter().flatten() {
+            outcome = merge(outcome, self.service(c, service, Some(id))?);
+        }
+        for location in &o.locations {
+            outcome = merge(outcome, self.upsert_location(c, id, location)?.1);
+        }
+        Ok(outcome)
+    }
+
+    fn upsert_organisation(
+        &self,
+        c: &mut DbConnection,
+        id: Uuid,
+        o: &types::Organization,
+    ) -> Result<Outcome, RepoError> {
+        let charity = o
+            .organization_identifiers
+            .iter()
+            .find(|i| i.identifier_type.to_lowercase().contains("charity"))
+            .map(|i| i.identifier.clone());
+        let input = OrganisationInput {
+            id: Some(id),
+            name: o.name.clone(),
+            description: Some(o.description.clone()),
+            website: o.website.clone(),
+            email: o.email.clone(),
+            phone: o.phones.first().map(|p| p.number.clone()),
+            charity_number: charity,
+            logo_url: o.logo.clone(),
+        };
+        let draft = input.validate().map_err(|e| prefixed("organization", e))?;
+        match organisations::get(c, id) {
+            Ok(current) if current.to_input().validate().ok().as_ref() == Some(&draft) => {
+                Ok(Outcome::Unchanged)
+            }
+            Ok(current) => organisations::update(c, &self.stamp, id, Some(current.version), draft)
+                .map(|_| Outcome::Updated),
+            Err(RepoError::NotFound { .. }) => {
+                organisations::create(c, &self.stamp, Some(id), draft).map(|_| Outcome::Created)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn upsert_location(
+        &self,
+        c: &mut DbConnection,
+        organisation_id: Uuid,
+        l: &types::Location,
+    ) -> Result<(Uuid, Outcome), RepoError> {
+        let id = uuid("location.id", &l.id)?;
+        let address = l.addresses.first();
+        let text = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
+        let name = l
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| address.and_then(|a| text(&a.address_1)))
+            .unwrap_or_else(|| "Location".to_string());
+        let location_type = LocationType::parse(&l.location_type)
+            .map_err(|e| RepoError::invalid("location.location_type", e))?;
+        let input = LocationInput {
+            id: Some(id),
+            organisation_id,
+            name,
+            description: l.description.clone(),
+            address_1: address.and_then(|a| text(&a.address_1)),
+            address_2: address.and_then(|a| a.address_2.clone()),
+            town: address.and_then(|a| text(&a.city)),
+            postcode: address.and_then(|a| text(&a.postal_code)),
+            latitude: l.latitude,
+            longitude: l.longitude,
+            location_type: Some(location_type),
+            accessibility: self.term_slugs(c, &l.attributes, TaxonomyKind::Accessibility)?,
+        };
+        let draft = input
+            .validate(self.postcodes)
+            .map_err(|e| prefixed("location", e))?;
+        let outcome = match locations::get(c, id) {
+            Ok(current)
+                if current.to_input().validate(self.postcodes).ok().as_ref() == Some(&draft) =>
+            {
+                Outcome::Unchanged
+            }
+            Ok(current) => locations::update(c, &self.stamp, id, Some(current.version), draft)
+                .map(|_| Outcome::Updated)?,
+            Err(RepoError::NotFound { .. }) => {
+                locations::create(c, &self.stamp, Some(id), draft).map(|_| Outcome::Created)?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok((id, outcome))
+    }
+
+    fn service(
+        &self,
+        c: &mut DbConnection,
+        s: &types::Service,
+        parent: Option<Uuid>,
+    ) -> Result<Outcome, RepoError> {
+        let id = uuid("id", &s.id)?;
+        let mut outcome = Outcome::Unchanged;
+        let organisation_id = match (&s.organization, &s.organization_id, parent) {
+            (_, _, Some(parent)) => parent,
+            (Some(org), _, None) => {
+                let org_id = uuid("organization.id", &org.id)?;
+                outcome = merge(outcome, self.upsert_organisation(c, org_id, org)?);
+                org_id
+            }
+            (None, Some(org_id), None) => {
+                let org_id = uuid("organization_id", org_id)?;
+                if !organisations::exists(c, org_id)? {
+                    return Err(RepoError::invalid(
+                        "organization_id",
+                        format!("organization {org_id} is neither in the file before this service nor in Signpost"),
+                    ));
+                }
+                org_id
+            }
+            (None, None, None) => {
+                return Err(RepoError::invalid(
+                    "organization_id",
+                    "a service needs its organization",
+                ))
+            }
+        };
+        let mut location_ids = Vec::new();
+        for sal in &s.service_at_locations {
+            match &sal.location {
+                Some(location) => {
+                    let (lid, o) = self.upsert_location(c, organisation_id, location)?;
+                    outcome = merge(outcome, o);
+                    location_ids.push(lid);
+                }
+                None => match &sal.location_id {
+                    Some(lid) => location_ids.push(uuid("service_at_locations.location_id", lid)?),
+                    None => {
+                        return Err(RepoError::invalid(
+                            "service_at_locations",
+                            "each needs a location or location_id",
+                        ))
+                    }
+                },
+            }
+        }
+        let (input, assured) = self.service_input(c, s, id, organisation_id, location_ids)?;
+        let draft = input.validate().map_err(|e| prefixed("service", e))?;
+        let service_outcome = match services::get(c, id) {
+            Ok(current) if current.to_input().validate().ok().as_ref() == Some(&draft) => {
+                Outcome::Unchanged
+            }
+            Ok(current) => services::update(c, &self.stamp, id, Some(current.version), draft)
+                .map(|_| Outcome::Updated)?,
+            Err(RepoError::NotFound { .. }) => {
+                services::create(c, &self.stamp, Some(id), draft, assured)
+                    .map(|_| Outcome::Created)?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(merge(service_outcome, outcome))
+    }
+
+    fn service_input(
+        &self,
+        c: &mut DbConnection,
+        s: &types::Service,
+        id: Uuid,
+        organisation_id: Uuid,
+        location_ids: Vec<Uuid>,
+    ) -> Result<(ServiceInput, Option<Assurance>), RepoError> {
+        let ext = extensions(&s.attributes);
+        let get = |field: &str| ext.get(field).cloned();
+        let flag = |field: &str| get(field).map(|v| v == "true");
+        let status = hsds_status(&s.status)?;
+        let status_reason = get("status_reason")
+            .or_else(|| s.alert.clone())
+            .or_else(|| {
+                (status != ServiceStatus::Active).then(|| format!("Imported as {}", s.status))
+            });
+        let free = s.cost_options.first().map(|o| {
+            o.option
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case("free"))
+                || o.amount == Some(0.0)
+        });
+        let mut hours_notes = get("hours_notes");
+        let mut schedules = Vec::new();
+        for sc in &s.schedules {
+            match schedule(sc)? {
+                Some(input) => schedules.push(input),
+                // Free-text hours: structured where the parser can, kept as notes where not.
+                None => {
+                    let text = sc
+                        .description
+                        .clone()
+                        .or_else(|| sc.notes.clone())
+                        .unwrap_or_default();
+                    let parsed = parse_hours(&text);
+                    schedules.extend(parsed.rules.iter().map(rule_input));
+                    if let Some(rest) = parsed.unparsed {
+                        hours_notes = Some(match hours_notes {
+                            Some(notes) => format!("{notes}; {rest}"),
+                            None => rest,
+                        });
+                    }
+                }
+            }
+        }
+        let exceptions: Vec<ExceptionInput> = match get("exceptions") {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| RepoError::invalid("attributes.exceptions", e.to_string()))?,
+            None => Vec::new(),
+        };
+        let assured = match (get("last_verified_at"), &s.assured_date) {
+            (Some(t), _) => Some(
+                DateTime::parse_from_rfc3339(&t)
+                    .map_err(|_| {
+                        RepoError::invalid("attributes.last_verified_at", "is not RFC 3339")
+                    })?
+                    .with_timezone(&Utc),
+            ),
+            (None, Some(d)) => Some(
+                NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d")
+                    .map_err(|_| RepoError::invalid("assured_date", "is not a date (YYYY-MM-DD)"))?
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default()
+                    .and_utc(),
+            ),
+            (None, None) => None,
+        }
+        .map(|at| Assurance {
+            at,
+            by: get("verified_by"),
+        });
+        let input = ServiceInput {
+            id: Some(id),
+            organisation_id,
+            name: s.name.clone(),
+            description: s.description.clone(),
+            url: s.url.clone(),
+            email: s.email.clone(),
+            phones: s
+                .phones
+                .iter()
+                .map(|p| PhoneInput {
+                    number: p.number.clone(),
+                    description: p.description.clone(),
+                })
+                .collect(),
+            status: Some(status),
+            status_reason: status_reason.filter(|_| status != ServiceStatus::Active),
+            reopens_on: match get("reopens_on") {
+                Some(d) => {
+                    Some(d.parse().map_err(|_| {
+                        RepoError::invalid("attributes.reopens_on", "is not a date")
+                    })?)
+                }
+                None => None,
+            },
+            replaced_by: match get("replaced_by") {
+                Some(r) => Some(uuid("attributes.replaced_by", &r)?),
+                None => None,
+            },
+            delivery_methods: get("delivery_methods")
+                .map(|list| {
+                    list.split(',')
+                        .filter_map(|m| DeliveryMethod::parse(m).ok())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            self_referral: flag("self_referral"),
+            referral_required: flag("referral_required"),
+            referral_url: get("referral_url"),
+            free,
+            fees_text: s.fees_description.clone(),
+            languages: s.languages.iter().filter_map(|l| l.code.clone()).collect(),
+            categories: self.term_slugs(c, &s.attributes, TaxonomyKind::Category)?,
+            community_groups: self.term_slugs(c, &s.attributes, TaxonomyKind::CommunityGroup)?,
+            eligibility: Some(EligibilityInput {
+                minimum_age: s.minimum_age,
+                maximum_age: s.maximum_age,
+                description: s.eligibility_description.clone(),
+            }),
+            service_areas: s
+                .service_areas
+                .iter()
+                .filter_map(|a| {
+                    a.uri
+                        .as_deref()
+                        .and_then(|u| u.strip_prefix(AREA_URI))
+                        .map(str::to_string)
+                })
+                .collect(),
+            location_ids,
+            schedules,
+            exceptions,
+            closed_on_public_holidays: flag("closed_on_public_holidays"),
+            open_24_hours: flag("open_24_hours"),
+            by_appointment: flag("by_appointment"),
+            hours_notes,
+            verified: None,
+        };
+        Ok((input, assured))
+    }
+
+    /// Slugs of the terms of one taxonomy among the attributes, creating
+    /// terms Signpost does not have yet. Terms from other taxonomies (not
+    /// Signpost's) count as categories.
+    fn term_slugs(
+        &self,
+        c: &mut DbConnection,
+        attributes: &[Attribute],
+        kind: TaxonomyKind,
+    ) -> Result<Vec<String>, RepoError> {
+        let mut slugs = Vec::new();
+        for a in attributes {
+            let Some(term) = &a.taxonomy_term else {
+                continue;
+            };
+            let taxonomy = term
+                .taxonomy
+                .as_deref()
+                .or(a.link_type.as_deref())
+                .unwrap_or("");
+            if taxonomy == EXTENSION_TAXONOMY {
+                continue;
+            }
+            let term_kind = TaxonomyKind::parse(taxonomy).unwrap_or(TaxonomyKind::Category);
+            if term_kind != kind {
+                continue;
+            }
+            slugs.push(self.ensure_term(c, term, kind)?);
+        }
+        slugs.sort();
+        slugs.dedup();
+        Ok(slugs)
+    }
+
+    fn ensure_term(
+        &self,
+        c: &mut DbConnection,
+        term: &types::TaxonomyTerm,
+        kind: TaxonomyKind,
+    ) -> Result<String, RepoError> {
+        let id = Uuid::parse_str(&term.id).ok();
+        if let Some(id) = id {
+            if let Ok(existing) = taxonomy::get(c, id) {
+                return Ok(existing.slug);
+            }
+        }
+        let raw = term.code.clone().unwrap_or_else(|| term.name.clone());
+        let slug = Slug::parse(slugify(&raw))
+            .map_err(|e| RepoError::invalid("attributes.taxonomy_term.code", e))?;
+        match taxonomy::resolve_slugs(c, kind, "attributes", std::slice::from_ref(&slug)) {
+            Ok(_) => return Ok(slug.as_str().to_string()),
+            Err(RepoError::Invalid(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let draft = TermInput {
+            id,
+            taxonomy: kind,
+            slug: slug.as_str().to_string(),
+            name: term.name.clone(),
+            description: (term.description != term.name && !term.description.is_empty())
+                .then(|| term.description.clone()),
+            parent_id: None,
+        }
+        .validate()
+        .map_err(|e| prefixed("taxonomy_term", e))?;
+        taxonomy::create(c, &self.stamp, id, draft)?;
+        Ok(slug.as_str().to_string())
+    }
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Created => "created",
+        Outcome::Updated => "updated",
+        Outcome::Unchanged => "unchanged",
+        Outcome::Rejected => "rejected",
+    }
+}
+
+fn outcome_from_name(name: &str) -> Option<Outcome> {
+    [
+        Outcome::Created,
+        Outcome::Updated,
+        Outcome::Unchanged,
+        Outcome::Rejected,
+    ]
+    .into_iter()
+    .find(|o| outcome_name(*o) == name)
+}
+
+/// A record's outcome from its parts: any creation makes it created, else
+/// any update makes it updated.
+fn merge(a: Outcome, b: Outcome) -> Outcome {
+    use Outcome::*;
+    match (a, b) {
+        (Created, _) | (_, Created) => Created,
+        (Updated, _) | (_, Updated) => Updated,
+        _ => Unchanged,
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, RepoError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        RepoError::invalid(
+            if path == "." { "record".into() } else { path },
+            e.into_inner().to_string(),
+        )
+    })
+}
+
+fn uuid(field: &str, raw: &str) -> Result<Uuid, RepoError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| {
+        RepoError::invalid(
+            field,
+            format!("'{}' is not a UUID", crate::model::values::clip(raw)),
+        )
+    })
+}
+
+fn prefixed(entity: &str, invalid: Invalid) -> RepoError {
+    RepoError::Invalid(Invalid(
+        invalid
+            .0
+            .into_iter()
+            .map(|mut e| {
+                e.field = format!("{entity}.{}", e.field);
+                e
+            })
+            .collect(),
+    ))
+}
+
+fn hsds_status(raw: &str) -> Result<ServiceStatus, RepoError> {
+    match raw.trim().to_lowercase().replace('_', " ").as_str() {
+        "active" => Ok(ServiceStatus::Active),
+        "temporarily closed" => Ok(ServiceStatus::TemporarilyClosed),
+        "inactive" => Ok(ServiceStatus::Inactive),
+        "defunct" => Ok(ServiceStatus::Defunct),
+        _ => Err(RepoError::invalid(
+            "status",
+            format!(
+                "'{}' is not an HSDS status",
+                crate::model::values::clip(raw)
+            ),
+        )),
+    }
+}
+
+/// Signpost's extension attributes: field → value.
+fn extensions(attributes: &[Attribute]) -> HashMap<String, String> {
+    attributes
+        .iter()
+        .filter(|a| a.link_type.as_deref() == Some(EXTENSION_TAXONOMY))
+        .filter_map(|a| {
+            let field = a.taxonomy_term.as_ref()?.code.clone()?;
+            Some((field, a.value.clone()?))
+        })
+        .collect()
+}
+
+/// `HH:MM`, from `HH:MM`, `HH:MM:SS` or either with a zone suffix (HSDS
+/// asks for one; Signpost's times are Europe/London local).
+fn clock(raw: &str) -> String {
+    raw.trim().get(..5).unwrap_or(raw.trim()).to_string()
+}
+
+/// A structured HSDS schedule, or `None` when it only has free text.
+fn schedule(sc: &types::Schedule) -> Result<Option<ScheduleInput>, RepoError> {
+    let (Some(opens), Some(closes)) = (&sc.opens_at, &sc.closes_at) else {
+        return Ok(None);
+    };
+    let freq = sc
+        .freq
+        .clone()
+        .unwrap_or_else(|| "WEEKLY".into())
+        .to_lowercase();
+    let byday: Vec<String> = sc
+        .byday
+        .as_deref()
+        .unwrap_or("MO,TU,WE,TH,FR,SA,SU")
+        .split(',')
+        .map(|d| d.trim().to_uppercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    let date = |field: &str, raw: &Option<String>| -> Result<Option<NaiveDate>, RepoError> {
+        raw.as_deref()
+            .map(|d| NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d"))
+            .transpose()
+            .map_err(|_| {
+                RepoError::invalid(format!("schedules.{field}"), "is not a date (YYYY-MM-DD)")
+            })
+    };
+    let (opens_at, closes_at) = (clock(opens), clock(closes));
+    Ok(Some(ScheduleInput {
+        freq,
+        byday,
+        overnight: Some(closes_at < opens_at),
+        opens_at,
+        closes_at,
+        valid_from: date("valid_from", &sc.valid_from)?,
+        valid_to: date("valid_to", &sc.valid_to)?,
+        description: sc.description.clone(),
+        location_id: match &sc.location_id {
+            Some(l) => Some(uuid("schedules.location_id", l)?),
+            None => None,
+        },
+    }))
+}
+
+fn rule_input(rule: &crate::hours::timetable::Rule) -> ScheduleInput {
+    let code = |d: chrono::Weekday| {
+        ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][d.num_days_from_monday() as usize]
+    };
+    let (freq, byday) = match &rule.days {
+        DaySpec::Weekly(days) => (
+            "weekly",
+            days.iter().map(|d| code(*d).to_string()).collect(),
+        ),
+        DaySpec::Monthly(entries) => (
+            "monthly",
+            entries
+                .iter()
+                .map(|(n, d)| format!("{n}{}", code(*d)))
+                .collect(),
+        ),
+    };
+    ScheduleInput {
+        freq: freq.into(),
+        byday,
+        opens_at: rule.opens.format("%H:%M").to_string(),
+        closes_at: rule.closes.format("%H:%M").to_string(),
+        valid_from: rule.valid_from,
+        valid_to: rule.valid_to,
+        description: None,
+        location_id: None,
+        overnight: Some(rule.overnight),
+    }
+}
+
+fn slugify(raw: &str) -> String {
+    let mut out = String::new();
+    for ch in raw.trim().to_lowercase().chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').chars().take(60).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn positions(text: &str) -> Vec<(usize, Result<Value, String>)> {
+        let mut out = Vec::new();
+        read_records(text.as_bytes(), |n, r| out.push((n, r))).expect("reads");
+        out
+    }
+
+    #[test]
+    fn reads_arrays_and_ndjson_record_by_record() {
+        let array = positions(" [ {\"a\": 1}, {\"a\": 2} ] ");
+        assert_eq!(array.len(), 2);
+        assert_eq!(array[1].1.as_ref().unwrap()["a"], 2);
+        let lines = positions("{\"a\": 1}\n\n{\"a\": 2}\nnot json\n{\"a\": 3}");
+        assert_eq!(lines.len(), 4);
+        assert!(lines[2].1.is_err());
+        assert_eq!(lines[3].0, 4);
+        assert!(positions("").is_empty());
+    }
+
+    #[test]
+    fn invalid_utf8_and_huge_lines_are_reported_not_loaded() {
+        let mut bytes = b"{\"a\": \"\xff\"}\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', MAX_RECORD_BYTES + 10));
+        bytes.extend(b"\n{\"ok\": true}\n");
+        let mut out = Vec::new();
+        read_records(&bytes[..], |n, r| {
+            out.push((n, r.map_err(|e| e.to_string())))
+        })
+        .unwrap();
+        assert_eq!(out.len(), 3);
+        assert!(out[0].1.as_ref().unwrap_err().contains("UTF-8"));
+        assert!(out[1].1.as_ref().unwrap_err().contains("larger"));
+        assert!(out[2].1.is_ok());
+    }
+
+    #[test]
+    fn clocks_and_slugs() {
+        assert_eq!(clock("09:00:00Z"), "09:00");
+        assert_eq!(clock("17:30"), "17:30");
+        assert_eq!(
+            slugify("Mental Health & Wellbeing!"),
+            "mental-health-wellbeing"
+        );
+    }
+}
