@@ -725,6 +725,25 @@ pub fn ids_for_organisation(
         .load(conn)?)
 }
 
+/// `(id, name)` of an organisation's live (not archived) services, by name
+/// then id (sorted here, so both backends agree whatever their collation).
+pub fn live_names_for_organisation(
+    conn: &mut DbConnection,
+    organisation_id: Uuid,
+) -> RepoResult<Vec<(Uuid, String)>> {
+    let rows: Vec<(String, String)> = services::table
+        .filter(services::organisation_id.eq(organisation_id.to_string()))
+        .filter(services::archived_at.is_null())
+        .select((services::id, services::name))
+        .load(conn)?;
+    let mut found: Vec<(Uuid, String)> = rows
+        .into_iter()
+        .map(|(id, name)| (Uuid::parse_str(&id).unwrap_or_default(), name))
+        .collect();
+    found.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(found)
+}
+
 pub fn ids_at_location(conn: &mut DbConnection, location_id: &str) -> RepoResult<Vec<String>> {
     Ok(service_at_locations::table
         .filter(service_at_locations::location_id.eq(location_id))
