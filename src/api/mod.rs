@@ -1,6 +1,7 @@
-//! HTTP API under `/api/v1`. Handlers are thin: parse, call a repository,
-//! map errors.
+//! HTTP API under `/api/v1`, and ALISS v4 compatibility under `/api/v4`.
+//! Handlers are thin: parse, call a repository, map errors.
 
+pub mod aliss;
 pub mod areas;
 pub mod audit;
 pub mod auth;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(audit::routes)
                 .route("/openapi.json", web::get().to(openapi::serve)),
         )
+        .service(web::scope("/api/v4").configure(aliss::routes))
         .configure(openreferral::routes)
         .configure(docs::routes);
 }

@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    areas, audit, claims, error, freshness, keys, locations, organisations, search, services,
-    suggestions, taxonomy,
+    aliss, areas, audit, claims, error, freshness, keys, locations, organisations, search,
+    services, suggestions, taxonomy,
 };
 use crate::model;
 
@@ -38,6 +38,7 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         freshness::verify, freshness::service_flags, freshness::resolve_flag, freshness::report,
         freshness::list_reports, freshness::resolve_report, freshness::reject_report, freshness::queue,
         freshness::put_webhook, freshness::get_webhook, freshness::delete_webhook, freshness::deliveries,
+        aliss::list_services, aliss::get_service, aliss::get_organisation, aliss::categories, aliss::service_areas,
     ),
     modifiers(&BearerKeys),
     components(schemas(
@@ -53,6 +54,9 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         freshness::ReportInput, freshness::ResolveInput, freshness::WebhookInput,
         model::enums::FlagKind, model::enums::FreshnessState, model::enums::ReportKind, model::enums::ReportStatus,
         model::enums::ServiceStatus, model::enums::DeliveryMethod, model::enums::LocationType, model::enums::TaxonomyKind, model::enums::AreaType,
+        aliss::shape::AlissMeta, aliss::shape::AlissServicePage, aliss::shape::AlissService, aliss::shape::AlissCategoryRef,
+        aliss::shape::AlissServiceArea, aliss::shape::AlissOrganisationRef, aliss::shape::AlissLocation,
+        aliss::shape::AlissOrganisation, aliss::shape::AlissServiceRef, aliss::shape::AlissCategory,
     )),
     tags(
         (name = "organisations", description = "Charities, groups and public bodies that run services"),
@@ -63,6 +67,7 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         (name = "accounts", description = "API keys, organisation claims, suggestions and the audit log"),
         (name = "freshness", description = "Verifying listings, flags and their evidence, problem reports, the review queue and owners' webhooks"),
         (name = "search", description = "Ranked keyword, place and filter search; typeahead for services and places"),
+        (name = "aliss", description = "ALISS API v4 compatibility for existing clients"),
     )
 )]
 pub struct ApiDoc;

@@ -12,14 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::envelope::{Links, Meta, Pagination, META};
 use super::error::{ApiError, Problem};
 use super::extract;
-use crate::db::paging::total_pages;
+use crate::db::paging::{total_pages, PageRequest};
 use crate::geo::locate::{locate_postcode, LocateError, Located, Resolution};
 use crate::geo::places::Place;
 use crate::model::enums::FreshnessState;
 use crate::model::enums::{AreaType, DeliveryMethod, ServiceStatus};
 use crate::model::service::parse_clock_time;
 use crate::model::values::{clip, Slug};
-use crate::search::index::{FacetCount, SearchHit};
+use crate::search::index::{FacetCount, SearchHit, SearchResults};
 use crate::search::query::{
     LocationScope, SearchPoint, SearchRequest, SortOrder, DEFAULT_RADIUS_M, MAX_RADIUS_M,
     MAX_WINDOW,
@@ -110,7 +110,7 @@ pub struct SearchParams {
     delivery: Option<Vec<String>>,
 }
 
-const KNOWN: &[&str] = &[
+const V1_PARAMETERS: &[&str] = &[
     "q",
     "postcode",
     "lat",
@@ -140,6 +140,23 @@ const KNOWN: &[&str] = &[
     "access",
     "delivery",
 ];
+
+/// How one API spells a search query string: the parameters it accepts
+/// (any other is a 400 naming it) and the name and default of its page
+/// size. Every dialect accepts only names v1 search gives the same meaning,
+/// so one parser ([`run`]) serves v1 and the ALISS v4 compatibility layer.
+pub struct Dialect {
+    pub known: &'static [&'static str],
+    pub page_size_param: &'static str,
+    pub default_page_size: i64,
+}
+
+/// `GET /api/v1/services/search`.
+pub const V1: Dialect = Dialect {
+    known: V1_PARAMETERS,
+    page_size_param: "per_page",
+    default_page_size: PageRequest::DEFAULT_PER_PAGE,
+};
 
 /// The place searched around, as resolved.
 #[derive(Debug, Serialize, ToSchema)]
@@ -171,16 +188,16 @@ pub struct SearchResponse {
 struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn parse(query: &str) -> Result<Params, ApiError> {
+    fn parse(query: &str, known: &[&str]) -> Result<Params, ApiError> {
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
-        if let Some((key, _)) = pairs.iter().find(|(k, _)| !KNOWN.contains(&k.as_str())) {
+        if let Some((key, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             return Err(ApiError::bad_request(
                 &clip(key),
                 format!(
                     "unknown parameter; known parameters are {}",
-                    KNOWN.join(", ")
+                    known.join(", ")
                 ),
             ));
         }
@@ -318,6 +335,7 @@ fn slugs(
 fn build_request(
     state: &AppState,
     params: &Params,
+    dialect: &Dialect,
 ) -> Result<(SearchRequest, Option<SearchedPlace>), ApiError> {
     let text = params.one("q")?.map(str::to_string);
     if text
@@ -422,7 +440,16 @@ fn build_request(
             crate::model::service::MAX_AGE,
         )?),
     };
-    let page = extract::page_request(params.one("page")?, params.one("per_page")?)?;
+    let page = PageRequest {
+        page: extract::int_param("page", params.one("page")?, 1, 1, PageRequest::MAX_PAGE)?,
+        per_page: extract::int_param(
+            dialect.page_size_param,
+            params.one(dialect.page_size_param)?,
+            dialect.default_page_size,
+            1,
+            PageRequest::MAX_PER_PAGE,
+        )?,
+    };
     let offset = page.offset() as usize;
     if offset + page.per_page as usize > MAX_WINDOW {
         return Err(ApiError::bad_request(
@@ -605,28 +632,57 @@ pub async fn search(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(req.query_string())?;
-    let (request, place) = build_request(&state, &params)?;
-    let per_page = request.limit as i64;
-    let page_number = (request.offset as i64) / per_page + 1;
-    let results = state.search(move |index| index.search(&request)).await?;
-    let total_pages = total_pages(results.total as i64, per_page);
-    let links = super::envelope::links(req.path(), req.query_string(), page_number, total_pages);
+    let found = run(&state, req.query_string(), &V1).await?;
+    let links = super::envelope::links(
+        req.path(),
+        req.query_string(),
+        found.page.page,
+        found.total_pages,
+    );
     Ok(HttpResponse::Ok().json(SearchResponse {
         meta: META,
-        place,
-        data: results.hits,
+        place: found.place,
+        data: found.results.hits,
         facets: Facets {
-            categories: results.categories,
+            categories: found.results.categories,
         },
         pagination: Pagination {
-            page: page_number,
-            per_page,
-            total_items: results.total as i64,
-            total_pages,
+            page: found.page.page,
+            per_page: found.page.per_page,
+            total_items: found.results.total as i64,
+            total_pages: found.total_pages,
         },
         links,
     }))
+}
+
+/// A search as run: the index's results, the place searched around and
+/// the page they are.
+pub struct Found {
+    pub results: SearchResults,
+    pub place: Option<SearchedPlace>,
+    pub page: PageRequest,
+    pub total_pages: i64,
+}
+
+/// Parses a search query string in `dialect` into a [`SearchRequest`]
+/// (every check and default as v1 search) and runs it on the index.
+pub async fn run(state: &AppState, query: &str, dialect: &Dialect) -> Result<Found, ApiError> {
+    let params = Params::parse(query, dialect.known)?;
+    let (request, place) = build_request(state, &params, dialect)?;
+    let per_page = request.limit as i64;
+    let page = PageRequest {
+        page: (request.offset as i64) / per_page + 1,
+        per_page,
+    };
+    let results = state.search(move |index| index.search(&request)).await?;
+    let total_pages = total_pages(results.total as i64, per_page);
+    Ok(Found {
+        results,
+        place,
+        page,
+        total_pages,
+    })
 }
 
 #[derive(Debug, serde::Deserialize, IntoParams)]

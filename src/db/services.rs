@@ -352,7 +352,11 @@ pub fn update(
     super::write_transaction(conn, |c| {
         let before = get(c, id)?;
         super::check_version(ENTITY, before.version, expected_version)?;
-        if before.to_input().validate().ok().as_ref() == Some(&draft) {
+        if before
+            .to_input()
+            .validate()
+            .is_ok_and(|d| d.same_as(&draft))
+        {
             return Ok(before);
         }
         let (verified_at, verified_by) = if draft.verified {
@@ -734,6 +738,25 @@ pub fn ids_for_organisation(
         .filter(services::organisation_id.eq(organisation_id))
         .select(services::id)
         .load(conn)?)
+}
+
+/// `(id, name)` of an organisation's live (not archived) services, by name
+/// then id (sorted here, so both backends agree whatever their collation).
+pub fn live_names_for_organisation(
+    conn: &mut DbConnection,
+    organisation_id: Uuid,
+) -> RepoResult<Vec<(Uuid, String)>> {
+    let rows: Vec<(String, String)> = services::table
+        .filter(services::organisation_id.eq(organisation_id.to_string()))
+        .filter(services::archived_at.is_null())
+        .select((services::id, services::name))
+        .load(conn)?;
+    let mut found: Vec<(Uuid, String)> = rows
+        .into_iter()
+        .map(|(id, name)| (Uuid::parse_str(&id).unwrap_or_default(), name))
+        .collect();
+    found.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(found)
 }
 
 pub fn ids_at_location(conn: &mut DbConnection, location_id: &str) -> RepoResult<Vec<String>> {

@@ -397,7 +397,10 @@ impl Importer<'_> {
             .map_err(|e| prefixed("location", e))?;
         let outcome = match locations::get(c, id) {
             Ok(current)
-                if current.to_input().validate(self.postcodes).ok().as_ref() == Some(&draft) =>
+                if current
+                    .to_input()
+                    .validate(self.postcodes)
+                    .is_ok_and(|d| d.same_as(&draft)) =>
             {
                 Outcome::Unchanged
             }
@@ -465,7 +468,12 @@ impl Importer<'_> {
         let (input, assured) = self.service_input(c, s, id, organisation_id, location_ids)?;
         let draft = input.validate().map_err(|e| prefixed("service", e))?;
         let service_outcome = match services::get(c, id) {
-            Ok(current) if current.to_input().validate().ok().as_ref() == Some(&draft) => {
+            Ok(current)
+                if current
+                    .to_input()
+                    .validate()
+                    .is_ok_and(|d| d.same_as(&draft)) =>
+            {
                 Outcome::Unchanged
             }
             Ok(current) => services::update(c, &self.stamp, id, Some(current.version), draft)

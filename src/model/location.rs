@@ -61,6 +61,18 @@ pub struct LocationDraft {
     pub accessibility: Vec<Slug>,
 }
 
+impl LocationDraft {
+    /// Whether storing `other` would change nothing (accessibility features in any order).
+    pub fn same_as(&self, other: &LocationDraft) -> bool {
+        let ordered = |d: &LocationDraft| {
+            let mut d = d.clone();
+            d.accessibility.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            d
+        };
+        ordered(self) == ordered(other)
+    }
+}
+
 impl LocationInput {
     /// Validates every field and geocodes from the postcode table.
     pub fn validate(self, postcodes: &PostcodeIndex) -> Result<LocationDraft, Invalid> {
@@ -155,11 +167,7 @@ impl LocationInput {
             location_type,
             council_area_code,
             health_board_code,
-            accessibility: {
-                let mut sorted = accessibility;
-                sorted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-                sorted
-            },
+            accessibility,
         })
     }
 }

@@ -73,14 +73,14 @@ impl Term {
 }
 
 /// A taxonomy term as referenced from a service or location.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TermRef {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ServiceArea {
     #[schema(example = "S12000049")]
     pub code: String,
@@ -89,7 +89,7 @@ pub struct ServiceArea {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Location {
     pub id: Uuid,
     pub organisation_id: Uuid,
@@ -132,20 +132,20 @@ impl Location {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OrganisationRef {
     pub id: Uuid,
     pub name: String,
     pub website: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Phone {
     pub number: String,
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Eligibility {
     pub minimum_age: Option<i32>,
     pub maximum_age: Option<i32>,
@@ -179,7 +179,8 @@ pub struct ScheduleException {
 }
 
 /// A service with everything a link worker needs to judge it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+// Deserialises from its own JSON: search results hold it as stored JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Service {
     pub id: Uuid,
     pub organisation: OrganisationRef,

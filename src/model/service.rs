@@ -234,6 +234,26 @@ pub struct ServiceDraft {
     pub verified: bool,
 }
 
+impl ServiceDraft {
+    /// Whether storing `other` would change nothing: the same fields, with
+    /// the set-valued ones (categories, groups, areas, locations, languages)
+    /// in any order, since they are stored without one.
+    pub fn same_as(&self, other: &ServiceDraft) -> bool {
+        self.in_order() == other.in_order()
+    }
+
+    fn in_order(&self) -> ServiceDraft {
+        let mut d = self.clone();
+        d.categories.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        d.community_groups
+            .sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        d.service_areas.sort();
+        d.location_ids.sort();
+        d.languages.sort();
+        d
+    }
+}
+
 impl ServiceInput {
     pub fn validate(self) -> Result<ServiceDraft, Invalid> {
         let mut check = Checker::new();

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod aliss;
 mod areas;
 mod bad_input;
 mod demo;
