@@ -106,7 +106,7 @@ pub fn import_file<R: BufRead>(
             .ok()
             .and_then(|r| r.get("id"))
             .and_then(Value::as_str)
-            .map(|s| crate::model::values::clip(s));
+            .map(crate::model::values::clip);
         let result = record.and_then(|r| importer.import(conn, r));
         report.count(position, id, result);
         progress(position);
