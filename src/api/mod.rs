@@ -21,6 +21,7 @@ pub mod search;
 pub mod services;
 pub mod suggestions;
 pub mod taxonomy;
+pub mod transfer;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(keys::routes)
                 .configure(suggestions::routes)
                 .configure(audit::routes)
+                .configure(transfer::routes)
                 .route("/openapi.json", web::get().to(openapi::serve)),
         )
         .service(web::scope("/api/v4").configure(aliss::routes))

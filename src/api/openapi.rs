@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     aliss, areas, audit, claims, error, freshness, keys, locations, organisations, search,
-    services, suggestions, taxonomy,
+    services, suggestions, taxonomy, transfer,
 };
 use crate::model;
 
@@ -37,6 +37,7 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         audit::list,
         freshness::verify, freshness::service_flags, freshness::resolve_flag, freshness::report,
         freshness::list_reports, freshness::resolve_report, freshness::reject_report, freshness::queue,
+        transfer::import, transfer::export,
         freshness::put_webhook, freshness::get_webhook, freshness::delete_webhook, freshness::deliveries,
         aliss::list_services, aliss::get_service, aliss::get_organisation, aliss::categories, aliss::service_areas,
     ),
@@ -51,6 +52,7 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         model::enums::Role, model::enums::ModerationStatus, model::enums::ListingKind,
         model::freshness::Freshness, model::freshness::Flag, crate::db::flags::FlagRecord, crate::db::reports::Report,
         crate::db::review::QueueEntry, crate::db::webhooks::Webhook, crate::db::webhooks::Delivery, crate::db::webhooks::AttemptRecord,
+        crate::hsds::import::Report, crate::hsds::import::Rejection,
         freshness::ReportInput, freshness::ResolveInput, freshness::WebhookInput,
         model::enums::FlagKind, model::enums::FreshnessState, model::enums::ReportKind, model::enums::ReportStatus,
         model::enums::ServiceStatus, model::enums::DeliveryMethod, model::enums::LocationType, model::enums::TaxonomyKind, model::enums::AreaType,
@@ -65,6 +67,7 @@ Reading and searching are open; writes need an API key (`Authorization: Bearer s
         (name = "taxonomy", description = "Categories, community groups and accessibility features"),
         (name = "service-areas", description = "Coded areas a service covers"),
         (name = "accounts", description = "API keys, organisation claims, suggestions and the audit log"),
+        (name = "transfer", description = "Bulk import and export in Open Referral HSDS 3.0 (the read API is under /openreferral)"),
         (name = "freshness", description = "Verifying listings, flags and their evidence, problem reports, the review queue and owners' webhooks"),
         (name = "search", description = "Ranked keyword, place and filter search; typeahead for services and places"),
         (name = "aliss", description = "ALISS API v4 compatibility for existing clients"),

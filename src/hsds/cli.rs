@@ -54,14 +54,14 @@ pub fn import(settings: &Settings, path: PathBuf, dry_run: bool) -> anyhow::Resu
             bar: bar.clone(),
         },
     ));
-    let importer = Importer {
-        stamp: Stamp {
+    let importer = Importer::new(
+        Stamp {
             actor: Actor::system("import"),
             at: Utc::now(),
         },
-        postcodes: &postcodes,
+        &postcodes,
         dry_run,
-    };
+    );
     let started = std::time::Instant::now();
     let report = import_file(&mut conn, &importer, input, |n| {
         if n % 100 == 0 {

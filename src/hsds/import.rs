@@ -66,9 +66,23 @@ pub struct Report {
     pub unchanged: usize,
     pub rejected: usize,
     pub rejections: Vec<Rejection>,
+    /// Records imported with something left out (e.g. coordinates out of range).
+    pub warnings: Vec<Rejection>,
 }
 
 impl Report {
+    fn note(&mut self, record: usize, id: &Option<String>, importer: &Importer<'_>) {
+        for reason in importer.notes.borrow_mut().drain(..) {
+            if self.warnings.len() < 1_000 {
+                self.warnings.push(Rejection {
+                    record,
+                    id: id.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+
     fn count(&mut self, record: usize, id: Option<String>, result: Result<Outcome, String>) {
         match result {
             Ok(Outcome::Created) => self.created += 1,
@@ -107,8 +121,30 @@ pub fn import_file<R: BufRead>(
             .and_then(|r| r.get("id"))
             .and_then(Value::as_str)
             .map(crate::model::values::clip);
-        let result = record.and_then(|r| importer.import(conn, r));
-        report.count(position, id, result);
+        match record {
+            // An HSDS API page (`{"contents": [...]}`): its records, in turn.
+            Ok(Value::Object(mut page))
+                if page.get("contents").is_some_and(Value::is_array)
+                    && page.get("id").is_none() =>
+            {
+                if let Some(Value::Array(records)) = page.remove("contents") {
+                    for r in records {
+                        let id = r
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .map(crate::model::values::clip);
+                        let result = importer.import(conn, r);
+                        report.note(position, &id, importer);
+                        report.count(position, id, result);
+                    }
+                }
+            }
+            record => {
+                let result = record.and_then(|r| importer.import(conn, r));
+                report.note(position, &id, importer);
+                report.count(position, id, result);
+            }
+        }
         progress(position);
     });
     // A broken array stops the read; what came before it stays imported.
@@ -275,6 +311,23 @@ pub struct Importer<'a> {
     pub stamp: Stamp,
     pub postcodes: &'a PostcodeIndex,
     pub dry_run: bool,
+    /// What the record being imported had left out, for the report.
+    pub notes: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(stamp: Stamp, postcodes: &'a PostcodeIndex, dry_run: bool) -> Self {
+        Importer {
+            stamp,
+            postcodes,
+            dry_run,
+            notes: Default::default(),
+        }
+    }
+
+    fn note(&self, message: String) {
+        self.notes.borrow_mut().push(message);
+    }
 }
 
 impl Importer<'_> {
@@ -284,6 +337,10 @@ impl Importer<'_> {
         if !record.is_object() {
             return Err("each record must be a JSON object".into());
         }
+        let record = match service_at_location(record) {
+            Ok(record) => record,
+            Err(reason) => return Err(reason),
+        };
         let result = write_transaction(conn, |c| {
             let outcome = if record.get("status").is_some() {
                 let service: types::Service = parse(record)?;
@@ -321,7 +378,9 @@ impl Importer<'_> {
             outcome = merge(outcome, self.service(c, service, Some(id))?);
         }
         for location in &o.locations {
-            outcome = merge(outcome, self.upsert_location(c, id, location)?.1);
+            if let Some((_, o)) = self.location_or_note(c, id, location)? {
+                outcome = merge(outcome, o);
+            }
         }
         Ok(outcome)
     }
@@ -343,7 +402,7 @@ impl Importer<'_> {
             description: Some(o.description.clone()),
             website: o.website.clone(),
             email: o.email.clone(),
-            phone: o.phones.first().map(|p| p.number.clone()),
+            phone: o.phones.first().map(|p| phone_number(&p.number)),
             charity_number: charity,
             logo_url: o.logo.clone(),
         };
@@ -356,6 +415,28 @@ impl Importer<'_> {
                 .map(|_| Outcome::Updated),
             Err(RepoError::NotFound { .. }) => {
                 organisations::create(c, &self.stamp, Some(id), draft).map(|_| Outcome::Created)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A location that cannot be imported (nowhere to put it on a map, a
+    /// bad field) is left out with a note; the record it came with goes on.
+    fn location_or_note(
+        &self,
+        c: &mut DbConnection,
+        organisation_id: Uuid,
+        l: &types::Location,
+    ) -> Result<Option<(Uuid, Outcome)>, RepoError> {
+        match self.upsert_location(c, organisation_id, l) {
+            Ok(done) => Ok(Some(done)),
+            Err(RepoError::Invalid(invalid)) => {
+                let id = crate::model::values::clip(&l.id);
+                self.note(format!(
+                    "location {id}: {}; not imported",
+                    invalid.summary()
+                ));
+                Ok(None)
             }
             Err(e) => Err(e),
         }
@@ -376,6 +457,19 @@ impl Importer<'_> {
             .filter(|n| !n.trim().is_empty())
             .or_else(|| address.and_then(|a| text(&a.address_1)))
             .unwrap_or_else(|| "Location".to_string());
+        let (mut latitude, mut longitude) = (l.latitude, l.longitude);
+        let in_range = matches!((latitude, longitude), (Some(la), Some(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo));
+        if (latitude.is_some() || longitude.is_some()) && !in_range {
+            self.note(format!("location {id}: coordinates ({latitude:?}, {longitude:?}) are not a point on Earth; left out"));
+            (latitude, longitude) = (None, None);
+        }
+        let mut postcode = address.and_then(|a| text(&a.postal_code));
+        if let Some(p) = postcode.as_deref() {
+            if let Err(why) = crate::geo::postcodes::Postcode::parse(p) {
+                self.note(format!("location {id}: {why}; left out"));
+                postcode = None;
+            }
+        }
         let location_type = LocationType::parse(&l.location_type)
             .map_err(|e| RepoError::invalid("location.location_type", e))?;
         let input = LocationInput {
@@ -386,9 +480,9 @@ impl Importer<'_> {
             address_1: address.and_then(|a| text(&a.address_1)),
             address_2: address.and_then(|a| a.address_2.clone()),
             town: address.and_then(|a| text(&a.city)),
-            postcode: address.and_then(|a| text(&a.postal_code)),
-            latitude: l.latitude,
-            longitude: l.longitude,
+            postcode,
+            latitude,
+            longitude,
             location_type: Some(location_type),
             accessibility: self.term_slugs(c, &l.attributes, TaxonomyKind::Accessibility)?,
         };
@@ -450,9 +544,10 @@ impl Importer<'_> {
         for sal in &s.service_at_locations {
             match &sal.location {
                 Some(location) => {
-                    let (lid, o) = self.upsert_location(c, organisation_id, location)?;
-                    outcome = merge(outcome, o);
-                    location_ids.push(lid);
+                    if let Some((lid, o)) = self.location_or_note(c, organisation_id, location)? {
+                        outcome = merge(outcome, o);
+                        location_ids.push(lid);
+                    }
                 }
                 None => match &sal.location_id {
                     Some(lid) => location_ids.push(uuid("service_at_locations.location_id", lid)?),
@@ -570,8 +665,17 @@ impl Importer<'_> {
                 .phones
                 .iter()
                 .map(|p| PhoneInput {
-                    number: p.number.clone(),
-                    description: p.description.clone(),
+                    number: phone_number(&p.number),
+                    description: p.description.as_deref().map(|d| {
+                        let short: String = d.chars().take(PHONE_NOTE_MAX).collect();
+                        if short.len() < d.len() {
+                            self.note(format!(
+                                "phone {}: description shortened to {PHONE_NOTE_MAX} characters",
+                                p.number
+                            ));
+                        }
+                        short
+                    }),
                 })
                 .collect(),
             status: Some(status),
@@ -760,6 +864,36 @@ fn prefixed(entity: &str, invalid: Invalid) -> RepoError {
             })
             .collect(),
     ))
+}
+
+/// A service_at_location record (`{id, service, location}`) as its service
+/// at that location; other records pass through.
+fn service_at_location(mut record: Value) -> Result<Value, String> {
+    let is_sal = record.get("name").is_none()
+        && (record.get("service").is_some() || record.get("service_id").is_some());
+    if !is_sal {
+        return Ok(record);
+    }
+    let Some(Value::Object(mut service)) = record.get_mut("service").map(Value::take) else {
+        return Err("a service_at_location without its service nested: import the service (or organization) instead".into());
+    };
+    let link = serde_json::json!({
+        "id": record.get("id").cloned().unwrap_or(Value::Null),
+        "location": record.get("location").cloned().unwrap_or(Value::Null),
+    });
+    service.insert("service_at_locations".into(), Value::Array(vec![link]));
+    Ok(Value::Object(service))
+}
+
+/// Longest phone description Signpost keeps (longer ones are shortened on import).
+const PHONE_NOTE_MAX: usize = 100;
+
+/// Phone numbers as publishers write them, without stray quotes.
+fn phone_number(raw: &str) -> String {
+    raw.trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .trim()
+        .to_string()
 }
 
 fn hsds_status(raw: &str) -> Result<ServiceStatus, RepoError> {
