@@ -337,10 +337,7 @@ impl Importer<'_> {
         if !record.is_object() {
             return Err("each record must be a JSON object".into());
         }
-        let record = match service_at_location(record) {
-            Ok(record) => record,
-            Err(reason) => return Err(reason),
-        };
+        let record = service_at_location(record)?;
         let result = write_transaction(conn, |c| {
             let outcome = if record.get("status").is_some() {
                 let service: types::Service = parse(record)?;
