@@ -762,7 +762,7 @@ fn service_at_locations(
         let location = locations::get(c, *location_id)?;
         let mut service = nested.get(&sid).cloned();
         if let Some(s) = service.as_mut() {
-            s.service_at_locations.clear();
+            s.service_at_locations = None;
         }
         out.push(types::ServiceAtLocation {
             id: export::derived_id(&["service_at_location", &sid, &lid]),

@@ -288,78 +288,84 @@ pub fn service(s: &read::Service, organisation: Option<&read::Organisation>) -> 
         maximum_age: s.eligibility.maximum_age.map(i64::from),
         assured_date: s.last_verified_at.map(|t| t.date_naive().to_string()),
         last_modified: Some(s.updated_at.to_rfc3339()),
-        phones: s
-            .phones
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Phone {
-                id: derived_id(&["phone", &id, &i.to_string()]),
-                number: p.number.clone(),
-                description: p.description.clone(),
-            })
-            .collect(),
-        schedules: s
-            .schedules
-            .iter()
-            .map(|sc| Schedule {
-                id: sc.id.to_string(),
-                service_id: Some(id.clone()),
-                location_id: sc.location_id.map(|l| l.to_string()),
-                freq: Some(sc.freq.to_ascii_uppercase()),
-                byday: Some(sc.byday.join(",")),
-                opens_at: Some(sc.opens_at.clone()),
-                closes_at: Some(sc.closes_at.clone()),
-                valid_from: sc.valid_from.map(|d| d.to_string()),
-                valid_to: sc.valid_to.map(|d| d.to_string()),
-                description: sc.description.clone(),
-                notes: Some("Times are local to Europe/London".into()),
-            })
-            .collect(),
-        service_areas: s
-            .service_areas
-            .iter()
-            .map(|a| ServiceArea {
-                id: derived_id(&["service_area", &id, &a.code]),
-                service_id: Some(id.clone()),
-                name: Some(a.name.clone()),
-                extent_type: Some(a.area_type.as_str().to_string()),
-                uri: Some(format!("{AREA_URI}{}", a.code)),
-            })
-            .collect(),
-        service_at_locations: s
-            .locations
-            .iter()
-            .map(|l| ServiceAtLocation {
-                id: derived_id(&["service_at_location", &id, &l.id.to_string()]),
-                service_id: Some(id.clone()),
-                location_id: Some(l.id.to_string()),
-                location: Some(location(l)),
-                service: None,
-            })
-            .collect(),
-        languages: s
-            .languages
-            .iter()
-            .map(|code| Language {
-                id: derived_id(&["language", &id, code]),
-                service_id: Some(id.clone()),
-                name: None,
-                code: Some(code.clone()),
-            })
-            .collect(),
+        phones: Some(
+            s.phones
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Phone {
+                    id: derived_id(&["phone", &id, &i.to_string()]),
+                    number: p.number.clone(),
+                    description: p.description.clone(),
+                })
+                .collect(),
+        ),
+        schedules: Some(
+            s.schedules
+                .iter()
+                .map(|sc| Schedule {
+                    id: sc.id.to_string(),
+                    service_id: Some(id.clone()),
+                    location_id: sc.location_id.map(|l| l.to_string()),
+                    freq: Some(sc.freq.to_ascii_uppercase()),
+                    byday: Some(sc.byday.join(",")),
+                    opens_at: Some(sc.opens_at.clone()),
+                    closes_at: Some(sc.closes_at.clone()),
+                    valid_from: sc.valid_from.map(|d| d.to_string()),
+                    valid_to: sc.valid_to.map(|d| d.to_string()),
+                    description: sc.description.clone(),
+                    notes: Some("Times are local to Europe/London".into()),
+                })
+                .collect(),
+        ),
+        service_areas: Some(
+            s.service_areas
+                .iter()
+                .map(|a| ServiceArea {
+                    id: derived_id(&["service_area", &id, &a.code]),
+                    service_id: Some(id.clone()),
+                    name: Some(a.name.clone()),
+                    extent_type: Some(a.area_type.as_str().to_string()),
+                    uri: Some(format!("{AREA_URI}{}", a.code)),
+                })
+                .collect(),
+        ),
+        service_at_locations: Some(
+            s.locations
+                .iter()
+                .map(|l| ServiceAtLocation {
+                    id: derived_id(&["service_at_location", &id, &l.id.to_string()]),
+                    service_id: Some(id.clone()),
+                    location_id: Some(l.id.to_string()),
+                    location: Some(location(l)),
+                    service: None,
+                })
+                .collect(),
+        ),
+        languages: Some(
+            s.languages
+                .iter()
+                .map(|code| Language {
+                    id: derived_id(&["language", &id, code]),
+                    service_id: Some(id.clone()),
+                    name: None,
+                    code: Some(code.clone()),
+                })
+                .collect(),
+        ),
         organization: organisation.map(organization),
-        cost_options: s
-            .free
-            .map(|free| CostOption {
-                id: derived_id(&["cost_option", &id]),
-                service_id: Some(id.clone()),
-                option: Some(if free { "free" } else { "charge" }.to_string()),
-                currency: Some("GBP".into()),
-                amount: free.then_some(0.0),
-                amount_description: if free { None } else { s.fees_text.clone() },
-            })
-            .into_iter()
-            .collect(),
-        attributes,
+        cost_options: Some(
+            s.free
+                .map(|free| CostOption {
+                    id: derived_id(&["cost_option", &id]),
+                    service_id: Some(id.clone()),
+                    option: Some(if free { "free" } else { "charge" }.to_string()),
+                    currency: Some("GBP".into()),
+                    amount: free.then_some(0.0),
+                    amount_description: if free { None } else { s.fees_text.clone() },
+                })
+                .into_iter()
+                .collect(),
+        ),
+        attributes: Some(attributes),
     }
 }

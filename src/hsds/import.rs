@@ -11,7 +11,7 @@
 //! `last_verified_at` attribute) is kept as its last verification only when
 //! the listing is created.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -113,14 +113,27 @@ pub fn import_file<R: BufRead>(
         ..Report::default()
     };
     let mut last = 0;
-    let read = read_records(input, |position, record| {
-        last = position;
+    // Ids already in this file: a later record with the same id is refused
+    // rather than silently overwriting the earlier one.
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut one = |position: usize, record: Result<Value, String>, report: &mut Report| {
         let id = record
             .as_ref()
             .ok()
             .and_then(|r| r.get("id"))
             .and_then(Value::as_str)
             .map(crate::model::values::clip);
+        let result = match (&id, record) {
+            (Some(id), Ok(_)) if !seen.insert(id.to_lowercase()) => {
+                Err(format!("id {id} appears earlier in this file"))
+            }
+            (_, record) => record.and_then(|r| importer.import(conn, r)),
+        };
+        report.note(position, &id, importer);
+        report.count(position, id, result);
+    };
+    let read = read_records(input, |position, record| {
+        last = position;
         match record {
             // An HSDS API page (`{"contents": [...]}`): its records, in turn.
             Ok(Value::Object(mut page))
@@ -129,21 +142,11 @@ pub fn import_file<R: BufRead>(
             {
                 if let Some(Value::Array(records)) = page.remove("contents") {
                     for r in records {
-                        let id = r
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .map(crate::model::values::clip);
-                        let result = importer.import(conn, r);
-                        report.note(position, &id, importer);
-                        report.count(position, id, result);
+                        one(position, Ok(r), &mut report);
                     }
                 }
             }
-            record => {
-                let result = record.and_then(|r| importer.import(conn, r));
-                report.note(position, &id, importer);
-                report.count(position, id, result);
-            }
+            record => one(position, record, &mut report),
         }
         progress(position);
     });
@@ -538,7 +541,7 @@ impl Importer<'_> {
             }
         };
         let mut location_ids = Vec::new();
-        for sal in &s.service_at_locations {
+        for sal in s.service_at_locations.iter().flatten() {
             match &sal.location {
                 Some(location) => {
                     if let Some((lid, o)) = self.location_or_note(c, organisation_id, location)? {
@@ -557,10 +560,18 @@ impl Importer<'_> {
                 },
             }
         }
-        let (input, assured) = self.service_input(c, s, id, organisation_id, location_ids)?;
+        let current = match services::get(c, id) {
+            Ok(current) => Some(current),
+            Err(RepoError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let (mut input, assured) = self.service_input(c, s, id, organisation_id, location_ids)?;
+        if let Some(current) = &current {
+            keep_absent(s, &mut input, current.to_input());
+        }
         let draft = input.validate().map_err(|e| prefixed("service", e))?;
-        let service_outcome = match services::get(c, id) {
-            Ok(current)
+        let service_outcome = match current {
+            Some(current)
                 if current
                     .to_input()
                     .validate()
@@ -568,13 +579,10 @@ impl Importer<'_> {
             {
                 Outcome::Unchanged
             }
-            Ok(current) => services::update(c, &self.stamp, id, Some(current.version), draft)
+            Some(current) => services::update(c, &self.stamp, id, Some(current.version), draft)
                 .map(|_| Outcome::Updated)?,
-            Err(RepoError::NotFound { .. }) => {
-                services::create(c, &self.stamp, Some(id), draft, assured)
-                    .map(|_| Outcome::Created)?
-            }
-            Err(e) => return Err(e),
+            None => services::create(c, &self.stamp, Some(id), draft, assured)
+                .map(|_| Outcome::Created)?,
         };
         Ok(merge(service_outcome, outcome))
     }
@@ -587,7 +595,8 @@ impl Importer<'_> {
         organisation_id: Uuid,
         location_ids: Vec<Uuid>,
     ) -> Result<(ServiceInput, Option<Assurance>), RepoError> {
-        let ext = extensions(&s.attributes);
+        let attributes = s.attributes.as_deref().unwrap_or(&[]);
+        let ext = extensions(attributes);
         let get = |field: &str| ext.get(field).cloned();
         let flag = |field: &str| get(field).map(|v| v == "true");
         let status = hsds_status(&s.status)?;
@@ -596,7 +605,7 @@ impl Importer<'_> {
             .or_else(|| {
                 (status != ServiceStatus::Active).then(|| format!("Imported as {}", s.status))
             });
-        let free = s.cost_options.first().map(|o| {
+        let free = s.cost_options.as_deref().and_then(<[_]>::first).map(|o| {
             o.option
                 .as_deref()
                 .is_some_and(|x| x.eq_ignore_ascii_case("free"))
@@ -604,7 +613,7 @@ impl Importer<'_> {
         });
         let mut hours_notes = get("hours_notes");
         let mut schedules = Vec::new();
-        for sc in &s.schedules {
+        for sc in s.schedules.iter().flatten() {
             match schedule(sc)? {
                 Some(input) => schedules.push(input),
                 // Free-text hours: structured where the parser can, kept as notes where not.
@@ -651,83 +660,89 @@ impl Importer<'_> {
             at,
             by: get("verified_by"),
         });
-        let input = ServiceInput {
-            id: Some(id),
-            organisation_id,
-            name: s.name.clone(),
-            description: s.description.clone(),
-            url: s.url.clone(),
-            email: s.email.clone(),
-            phones: s
-                .phones
-                .iter()
-                .map(|p| PhoneInput {
-                    number: phone_number(&p.number),
-                    description: p.description.as_deref().map(|d| {
-                        let short: String = d.chars().take(PHONE_NOTE_MAX).collect();
-                        if short.len() < d.len() {
-                            self.note(format!(
+        let input =
+            ServiceInput {
+                id: Some(id),
+                organisation_id,
+                name: s.name.clone(),
+                description: s.description.clone(),
+                url: s.url.clone(),
+                email: s.email.clone(),
+                phones: s
+                    .phones
+                    .iter()
+                    .flatten()
+                    .map(|p| PhoneInput {
+                        number: phone_number(&p.number),
+                        description: p.description.as_deref().map(|d| {
+                            let short: String = d.chars().take(PHONE_NOTE_MAX).collect();
+                            if short.len() < d.len() {
+                                self.note(format!(
                                 "phone {}: description shortened to {PHONE_NOTE_MAX} characters",
                                 p.number
                             ));
-                        }
-                        short
-                    }),
-                })
-                .collect(),
-            status: Some(status),
-            status_reason: status_reason.filter(|_| status != ServiceStatus::Active),
-            reopens_on: match get("reopens_on") {
-                Some(d) => {
-                    Some(d.parse().map_err(|_| {
+                            }
+                            short
+                        }),
+                    })
+                    .collect(),
+                status: Some(status),
+                status_reason: status_reason.filter(|_| status != ServiceStatus::Active),
+                reopens_on: match get("reopens_on") {
+                    Some(d) => Some(d.parse().map_err(|_| {
                         RepoError::invalid("attributes.reopens_on", "is not a date")
-                    })?)
-                }
-                None => None,
-            },
-            replaced_by: match get("replaced_by") {
-                Some(r) => Some(uuid("attributes.replaced_by", &r)?),
-                None => None,
-            },
-            delivery_methods: get("delivery_methods")
-                .map(|list| {
-                    list.split(',')
-                        .filter_map(|m| DeliveryMethod::parse(m).ok())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            self_referral: flag("self_referral"),
-            referral_required: flag("referral_required"),
-            referral_url: get("referral_url"),
-            free,
-            fees_text: s.fees_description.clone(),
-            languages: s.languages.iter().filter_map(|l| l.code.clone()).collect(),
-            categories: self.term_slugs(c, &s.attributes, TaxonomyKind::Category)?,
-            community_groups: self.term_slugs(c, &s.attributes, TaxonomyKind::CommunityGroup)?,
-            eligibility: Some(EligibilityInput {
-                minimum_age: s.minimum_age,
-                maximum_age: s.maximum_age,
-                description: s.eligibility_description.clone(),
-            }),
-            service_areas: s
-                .service_areas
-                .iter()
-                .filter_map(|a| {
-                    a.uri
-                        .as_deref()
-                        .and_then(|u| u.strip_prefix(AREA_URI))
-                        .map(str::to_string)
-                })
-                .collect(),
-            location_ids,
-            schedules,
-            exceptions,
-            closed_on_public_holidays: flag("closed_on_public_holidays"),
-            open_24_hours: flag("open_24_hours"),
-            by_appointment: flag("by_appointment"),
-            hours_notes,
-            verified: None,
-        };
+                    })?),
+                    None => None,
+                },
+                replaced_by: match get("replaced_by") {
+                    Some(r) => Some(uuid("attributes.replaced_by", &r)?),
+                    None => None,
+                },
+                delivery_methods: get("delivery_methods")
+                    .map(|list| {
+                        list.split(',')
+                            .filter_map(|m| DeliveryMethod::parse(m).ok())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                self_referral: flag("self_referral"),
+                referral_required: flag("referral_required"),
+                referral_url: get("referral_url"),
+                free,
+                fees_text: s.fees_description.clone(),
+                languages: s
+                    .languages
+                    .iter()
+                    .flatten()
+                    .filter_map(|l| l.code.clone())
+                    .collect(),
+                categories: self.term_slugs(c, attributes, TaxonomyKind::Category)?,
+                community_groups: self.term_slugs(c, attributes, TaxonomyKind::CommunityGroup)?,
+                eligibility: Some(EligibilityInput {
+                    minimum_age: s.minimum_age,
+                    maximum_age: s.maximum_age,
+                    description: s.eligibility_description.clone(),
+                }),
+                service_areas: s
+                    .service_areas
+                    .iter()
+                    .flatten()
+                    .filter_map(|a| {
+                        a.uri
+                            .as_deref()
+                            .and_then(|u| u.strip_prefix(AREA_URI))
+                            .map(str::to_string)
+                    })
+                    .collect(),
+                location_ids,
+                schedules,
+                exceptions,
+                closed_on_public_holidays: flag("closed_on_public_holidays"),
+                open_24_hours: flag("open_24_hours"),
+                by_appointment: flag("by_appointment"),
+                hours_notes,
+                verified: None,
+            };
         Ok((input, assured))
     }
 
@@ -861,6 +876,47 @@ fn prefixed(entity: &str, invalid: Invalid) -> RepoError {
             })
             .collect(),
     ))
+}
+
+/// A list-form record leaves out child collections: what Signpost has for
+/// those stays (an empty list, by contrast, empties them).
+fn keep_absent(s: &types::Service, input: &mut ServiceInput, old: ServiceInput) {
+    if s.phones.is_none() {
+        input.phones = old.phones;
+    }
+    if s.schedules.is_none() {
+        input.schedules = old.schedules;
+    }
+    if s.service_areas.is_none() {
+        input.service_areas = old.service_areas;
+    }
+    if s.service_at_locations.is_none() {
+        input.location_ids = old.location_ids;
+    }
+    if s.languages.is_none() {
+        input.languages = old.languages;
+    }
+    if s.cost_options.is_none() {
+        input.free = old.free;
+    }
+    if s.attributes.is_none() {
+        input.categories = old.categories;
+        input.community_groups = old.community_groups;
+        input.delivery_methods = old.delivery_methods;
+        input.self_referral = old.self_referral;
+        input.referral_required = old.referral_required;
+        input.referral_url = old.referral_url;
+        input.closed_on_public_holidays = old.closed_on_public_holidays;
+        input.open_24_hours = old.open_24_hours;
+        input.by_appointment = old.by_appointment;
+        input.exceptions = old.exceptions;
+        input.hours_notes = old.hours_notes;
+        if input.status == old.status {
+            input.status_reason = old.status_reason;
+            input.reopens_on = old.reopens_on;
+            input.replaced_by = old.replaced_by;
+        }
+    }
 }
 
 /// A service_at_location record (`{id, service, location}`) as its service

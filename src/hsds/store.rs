@@ -40,13 +40,13 @@ pub fn services(c: &mut DbConnection, ids: &[Uuid], full: bool) -> RepoResult<Ve
 
 /// The list form of a service: its own fields and organisation, no children.
 pub fn basic(s: &mut types::Service) {
-    s.phones.clear();
-    s.schedules.clear();
-    s.service_areas.clear();
-    s.service_at_locations.clear();
-    s.languages.clear();
-    s.cost_options.clear();
-    s.attributes.clear();
+    s.phones = None;
+    s.schedules = None;
+    s.service_areas = None;
+    s.service_at_locations = None;
+    s.languages = None;
+    s.cost_options = None;
+    s.attributes = None;
 }
 
 /// An organisation; `full` adds its live services (fully nested) and its

@@ -27,6 +27,8 @@ fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Child collections are `None` when absent (a list-form record): an
+/// import then keeps what Signpost has; `Some(vec![])` empties them.
 pub struct Service {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,22 +65,22 @@ pub struct Service {
     pub assured_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
-    #[serde(default)]
-    pub phones: Vec<Phone>,
-    #[serde(default)]
-    pub schedules: Vec<Schedule>,
-    #[serde(default)]
-    pub service_areas: Vec<ServiceArea>,
-    #[serde(default)]
-    pub service_at_locations: Vec<ServiceAtLocation>,
-    #[serde(default)]
-    pub languages: Vec<Language>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phones: Option<Vec<Phone>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedules: Option<Vec<Schedule>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_areas: Option<Vec<ServiceArea>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_at_locations: Option<Vec<ServiceAtLocation>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<Language>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<Organization>,
-    #[serde(default)]
-    pub cost_options: Vec<CostOption>,
-    #[serde(default)]
-    pub attributes: Vec<Attribute>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_options: Option<Vec<CostOption>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Vec<Attribute>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -20,3 +20,4 @@ mod search;
 mod services;
 mod stub;
 mod taxonomy;
+mod transfer;

@@ -1,0 +1,345 @@
+//! HSDS import and export (issue 7): a round trip reproduces every record,
+//! re-importing changes nothing, hostile files are reported record by
+//! record, and the Open Referral examples import and come back out valid.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_demo_app, Reply, TestApp};
+
+async fn export(app: &TestApp, format: &str) -> String {
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/export?format={format}")))
+        .send()
+        .await
+        .expect("export");
+    assert!(res.status().is_success());
+    res.text().await.expect("body")
+}
+
+async fn import(app: &TestApp, body: Vec<u8>, content_type: &str, dry_run: bool) -> Reply {
+    app.raw(
+        Method::POST,
+        &format!("/api/v1/import?dry_run={dry_run}"),
+        Some(content_type),
+        body,
+    )
+    .await
+}
+
+/// Every record of a kind, through the paged list API.
+async fn all(app: &TestApp, path: &str) -> Vec<Value> {
+    let mut page = 1;
+    let mut out = Vec::new();
+    loop {
+        let reply = app
+            .get(&format!("{path}?per_page=100&page={page}"))
+            .await
+            .expect(200);
+        out.extend(reply.body["data"].as_array().unwrap().iter().cloned());
+        if page >= reply.body["pagination"]["total_pages"].as_i64().unwrap() {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+/// A record without what the database assigns on writing (and what is
+/// computed per request).
+fn content(mut v: Value) -> Value {
+    if let Some(map) = v.as_object_mut() {
+        for key in [
+            "created_at",
+            "updated_at",
+            "version",
+            "opening",
+            "freshness",
+        ] {
+            map.remove(key);
+        }
+        for value in map.values_mut() {
+            *value = content(value.take());
+        }
+    } else if let Some(items) = v.as_array_mut() {
+        for item in items.iter_mut() {
+            *item = content(item.take());
+        }
+    }
+    v
+}
+
+async fn snapshot(app: &TestApp) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for kind in ["organisations", "locations"] {
+        for record in all(app, &format!("/api/v1/{kind}")).await {
+            out.push((
+                format!("{kind}/{}", record["id"].as_str().unwrap()),
+                content(record),
+            ));
+        }
+    }
+    for record in all(app, "/api/v1/services").await {
+        let id = record["id"].as_str().unwrap().to_string();
+        let full = app.get(&format!("/api/v1/services/{id}")).await.expect(200);
+        out.push((format!("services/{id}"), content(full.body["data"].clone())));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[tokio::test]
+async fn export_then_import_into_an_empty_database_reproduces_every_record() {
+    let source = spawn_demo_app().await;
+    let exported = export(&source, "json").await;
+    let target = spawn_app().await;
+
+    let dry = import(
+        &target,
+        exported.clone().into_bytes(),
+        "application/json",
+        true,
+    )
+    .await
+    .expect(200);
+    assert_eq!(dry.body["created"], 78);
+    assert_eq!(dry.body["dry_run"], true);
+    assert_eq!(
+        all(&target, "/api/v1/services").await.len(),
+        0,
+        "a dry run writes nothing"
+    );
+
+    let report = import(
+        &target,
+        exported.clone().into_bytes(),
+        "application/json",
+        false,
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        (
+            report.body["created"].clone(),
+            report.body["rejected"].clone()
+        ),
+        (json!(78), json!(0)),
+        "{}",
+        report.body
+    );
+    assert_eq!(report.body["warnings"], json!([]));
+
+    let (before, after) = (snapshot(&source).await, snapshot(&target).await);
+    assert_eq!(before.len(), after.len());
+    assert_eq!(
+        before.len(),
+        78 + 262
+            + before
+                .iter()
+                .filter(|(k, _)| k.starts_with("locations/"))
+                .count()
+    );
+    for ((key_a, a), (key_b, b)) in before.iter().zip(after.iter()) {
+        assert_eq!(key_a, key_b);
+        assert_eq!(a, b, "{key_a} differs after the round trip");
+    }
+
+    // Again: nothing changes, nothing is written.
+    let audit_before =
+        target.get("/api/v1/audit?per_page=1").await.body["pagination"]["total_items"].clone();
+    let again = import(&target, exported.into_bytes(), "application/json", false)
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            again.body["unchanged"].clone(),
+            again.body["created"].clone(),
+            again.body["updated"].clone()
+        ),
+        (json!(78), json!(0), json!(0))
+    );
+    let audit_after =
+        target.get("/api/v1/audit?per_page=1").await.body["pagination"]["total_items"].clone();
+    assert_eq!(
+        audit_before, audit_after,
+        "an unchanged re-import writes no audit rows"
+    );
+
+    // NDJSON carries the same.
+    let ndjson = export(&source, "ndjson").await;
+    assert_eq!(ndjson.lines().count(), 78);
+    let third = spawn_app().await;
+    let report = import(&third, ndjson.into_bytes(), "application/x-ndjson", false)
+        .await
+        .expect(200);
+    assert_eq!(report.body["created"], 78);
+    assert_eq!(snapshot(&third).await, after);
+}
+
+fn service(id: &str, org: &str, extra: Value) -> Value {
+    let mut s = json!({
+        "id": id,
+        "name": "Pantry",
+        "status": "active",
+        "organization": {"id": org, "name": "Larder", "description": "Food"},
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        s[k] = v.clone();
+    }
+    s
+}
+
+#[tokio::test]
+async fn hostile_files_are_reported_record_by_record_and_nothing_is_half_written() {
+    let app = spawn_app().await;
+    let good = "6b0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60";
+    let half = "7c1f5f3e-9e1b-4b66-8b1d-2c3d4e5f6071";
+    let lines: Vec<Vec<u8>> = vec![
+        service(good, "0a0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", json!({})).to_string().into_bytes(),
+        service("11111111-1111-4111-8111-111111111111", "0b0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", json!({"name": 42})).to_string().into_bytes(),
+        json!({"id": "22222222-2222-4222-8222-222222222222", "status": "active"}).to_string().into_bytes(),
+        json!({"id": "33333333-3333-4333-8333-333333333333", "name": "Orphan", "status": "active", "organization_id": "44444444-4444-4444-8444-444444444444"}).to_string().into_bytes(),
+        service(good, "0a0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", json!({"name": "Duplicate"})).to_string().into_bytes(),
+        service("not-a-uuid", "0c0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", json!({})).to_string().into_bytes(),
+        service("55555555-5555-4555-8555-555555555555", "0d0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", json!({"schedules": [{"id": "x", "freq": "WEEKLY", "byday": "MO", "opens_at": "25:99", "closes_at": "26:00"}]})).to_string().into_bytes(),
+        // Its organisation is fine, the service is not: neither may be written.
+        service(half, "0e0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", json!({"email": "not an email"})).to_string().into_bytes(),
+        b"{\"id\": \"\xff\xfe\", \"name\": \"bad bytes\"}".to_vec(),
+        service("66666666-6666-4666-8666-666666666666", "0f0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", json!({"description": "x".repeat(50 * 1024 * 1024)})).to_string().into_bytes(),
+        b"[1, 2".to_vec(),
+    ];
+    let body = lines.join(&b'\n');
+    let report = import(&app, body, "application/x-ndjson", false)
+        .await
+        .expect(200);
+    let r = &report.body;
+    assert_eq!(r["created"], 1, "{r}");
+    assert_eq!(r["rejected"], 10, "{r}");
+    let reasons: Vec<(i64, String)> = r["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["record"].as_i64().unwrap(),
+                x["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reason = |n: i64| {
+        reasons
+            .iter()
+            .find(|(p, _)| *p == n)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    };
+    assert!(reason(2).contains("name"), "{}", reason(2));
+    assert!(reason(3).contains("name"), "{}", reason(3));
+    assert!(reason(4).contains("organization_id"), "{}", reason(4));
+    assert!(reason(5).contains("appears earlier"), "{}", reason(5));
+    assert!(reason(6).contains("not a UUID"), "{}", reason(6));
+    assert!(
+        reason(7).contains("opens_at") || reason(7).contains("schedules"),
+        "{}",
+        reason(7)
+    );
+    assert!(reason(8).contains("email"), "{}", reason(8));
+    assert!(
+        reason(9).contains("UTF-8") || reason(9).contains("JSON"),
+        "{}",
+        reason(9)
+    );
+    assert!(reason(10).contains("larger"), "{}", reason(10));
+    assert!(
+        reason(11).contains("JSON") || reason(11).contains("record"),
+        "{}",
+        reason(11)
+    );
+
+    app.get(&format!("/api/v1/services/{good}"))
+        .await
+        .expect(200);
+    app.get(&format!("/api/v1/services/{half}"))
+        .await
+        .expect(404);
+    app.get("/api/v1/organisations/0e0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60")
+        .await
+        .expect(404);
+    assert_eq!(
+        app.get(&format!("/api/v1/services/{good}")).await.body["data"]["name"],
+        "Pantry"
+    );
+
+    // A broken JSON array: what came before the break is imported and reported.
+    let array = format!(
+        "[{}, {{\"id\": ",
+        service(
+            "77777777-7777-4777-8777-777777777777",
+            "0a0f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60",
+            json!({})
+        )
+    );
+    let report = import(&app, array.into_bytes(), "application/json", false)
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            report.body["created"].clone(),
+            report.body["rejected"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert!(report.body["rejections"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("rest of the file"));
+
+    // Editors only; JSON only.
+    app.anonymous()
+        .send(Method::POST, "/api/v1/import", Some(&json!([])), &[])
+        .await
+        .expect(401);
+    let client = app.key(signpost::model::enums::Role::Client, &[]);
+    app.with_token(&client)
+        .send(Method::POST, "/api/v1/import", Some(&json!([])), &[])
+        .await
+        .expect(403);
+    import(&app, b"a,b\n1,2\n".to_vec(), "text/csv", false)
+        .await
+        .expect(415);
+}
+
+#[tokio::test]
+async fn the_open_referral_examples_import_and_come_back_out_valid() {
+    let app = spawn_app().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hsds/examples");
+    for file in [
+        "organization_full.json",
+        "service_full.json",
+        "service_at_location_full.json",
+        "service_list.json",
+        "organization_list.json",
+    ] {
+        let body = std::fs::read(dir.join(file)).expect("example");
+        let report = import(&app, body, "application/json", false)
+            .await
+            .expect(200);
+        assert_eq!(report.body["rejected"], 0, "{file}: {}", report.body);
+    }
+    let full = app
+        .get("/openreferral/services?full_service=true")
+        .await
+        .expect(200);
+    let service = &full.body["contents"][0];
+    assert_eq!(service["name"], "Community Counselling");
+    assert_eq!(service["organization"]["name"], "Example Organization Inc.");
+    let back = app
+        .get(&format!(
+            "/openreferral/services/{}",
+            service["id"].as_str().unwrap()
+        ))
+        .await
+        .expect(200);
+    assert_eq!(back.body["status"], "active");
+    assert!(!back.body["phones"].as_array().unwrap().is_empty());
+}
