@@ -63,8 +63,19 @@ enum Command {
     Import {
         #[command(flatten)]
         settings: Settings,
-        /// The file to import.
-        path: std::path::PathBuf,
+        /// The file to import (or give --from-url).
+        #[arg(required_unless_present = "from_url", conflicts_with = "from_url")]
+        path: Option<std::path::PathBuf>,
+        /// Pull from another directory's Open Referral API instead, e.g.
+        /// https://example.org/openreferral (pages through /services?full_service=true).
+        #[arg(long)]
+        from_url: Option<url::Url>,
+        /// With --from-url: only services changed after this (RFC 3339).
+        #[arg(long, requires = "from_url")]
+        modified_after: Option<chrono::DateTime<chrono::Utc>>,
+        /// With --from-url: stop after this many pages.
+        #[arg(long, default_value_t = 1000)]
+        max_pages: u32,
         /// Check everything, write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -157,8 +168,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import {
             settings,
             path,
+            from_url,
+            modified_after,
+            max_pages,
             dry_run,
-        } => signpost::hsds::cli::import(&settings, path, dry_run),
+        } => match (path, from_url) {
+            (Some(path), _) => signpost::hsds::cli::import(&settings, path, dry_run),
+            (None, Some(base)) => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(signpost::hsds::cli::pull(
+                    &settings,
+                    base,
+                    modified_after,
+                    max_pages,
+                    dry_run,
+                ))
+            }
+            (None, None) => Err(anyhow::anyhow!("give a file or --from-url")),
+        },
         Command::Export {
             settings,
             format,

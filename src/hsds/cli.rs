@@ -84,6 +84,57 @@ pub fn import(settings: &Settings, path: PathBuf, dry_run: bool) -> anyhow::Resu
     Ok(())
 }
 
+/// `import --from-url`: pulls another directory's services and imports them.
+pub async fn pull(
+    settings: &Settings,
+    base: url::Url,
+    modified_after: Option<chrono::DateTime<Utc>>,
+    max_pages: u32,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    crate::links::check_target(&base, settings.allow_private_targets)
+        .map_err(|e| anyhow::anyhow!("--from-url: {e}"))?;
+    let pool = crate::db::connect(&settings.database(), 2)?;
+    crate::db::migrate(&pool)?;
+    let mut conn = pool.get()?;
+    crate::startup::reference_data(&mut conn, Utc::now())?;
+    let postcodes = PostcodeIndex::shared()?;
+    let client = reqwest::Client::builder()
+        .user_agent(format!("Signpost-Federation/{}", env!("CARGO_PKG_VERSION")))
+        .timeout(std::time::Duration::from_secs(60))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .dns_resolver(crate::links::guarded_resolver(
+            settings.allow_private_targets,
+        ))
+        .build()?;
+    let importer = Importer::new(
+        Stamp {
+            actor: Actor::system(&format!("federation:{base}")),
+            at: Utc::now(),
+        },
+        &postcodes,
+        dry_run,
+    );
+    let pull = super::federation::Pull {
+        base,
+        modified_after,
+        max_pages,
+        per_page: 100,
+        retries: 3,
+        backoff: std::time::Duration::from_secs(2),
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("pulling");
+    let report = super::federation::pull_into(&mut conn, &importer, &client, &pull).await;
+    bar.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!(
+        "{} created, {} updated, {} unchanged, {} rejected",
+        report.created, report.updated, report.unchanged, report.rejected
+    );
+    Ok(())
+}
+
 /// The output formats of `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod export;
+pub mod federation;
 pub mod import;
 pub mod store;
 pub mod types;

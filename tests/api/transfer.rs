@@ -343,3 +343,95 @@ async fn the_open_referral_examples_import_and_come_back_out_valid() {
     assert_eq!(back.body["status"], "active");
     assert!(!back.body["phones"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_federation_pull_copies_another_signpost_and_then_only_what_changed() {
+    use signpost::db::changes::Stamp;
+    use signpost::hsds::federation::{pull_into, Pull};
+    use signpost::hsds::import::Importer;
+
+    let source = spawn_demo_app().await;
+    let target = spawn_app().await;
+    let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
+    let base = url::Url::parse(&source.url("/openreferral")).unwrap();
+    let importer = Importer::new(
+        Stamp {
+            actor: signpost::model::Actor::system(&format!("federation:{base}")),
+            at: chrono::Utc::now(),
+        },
+        &postcodes,
+        false,
+    );
+    let client = reqwest::Client::new();
+    let mut pull = Pull {
+        base,
+        modified_after: None,
+        max_pages: 100,
+        per_page: 40,
+        retries: 1,
+        backoff: std::time::Duration::from_millis(10),
+    };
+    let first = {
+        let mut conn = target.conn();
+        pull_into(&mut conn, &importer, &client, &pull).await
+    };
+    assert_eq!((first.created, first.rejected), (262, 0), "{first:?}");
+    let copied = all(&target, "/api/v1/services").await;
+    assert_eq!(copied.len(), 262);
+    let audit = target
+        .get(&format!(
+            "/api/v1/audit?entity_type=service&entity_id={}",
+            copied[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        audit.body["data"][0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("system:federation:http://127.0.0.1:"),
+        "the source is recorded"
+    );
+
+    // Incremental: only what changed since the last pull comes over.
+    let instant = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let changed = copied[5]["id"].as_str().unwrap().to_string();
+    source
+        .patch(
+            &format!("/api/v1/services/{changed}"),
+            &json!({"description": "Now also on Fridays"}),
+        )
+        .await
+        .expect(200);
+    pull.modified_after = Some(instant);
+    let second = {
+        let mut conn = target.conn();
+        pull_into(&mut conn, &importer, &client, &pull).await
+    };
+    assert_eq!(
+        (second.created, second.updated, second.unchanged),
+        (0, 1, 0),
+        "{second:?}"
+    );
+    let now = target
+        .get(&format!("/api/v1/services/{changed}"))
+        .await
+        .expect(200);
+    assert_eq!(now.body["data"]["description"], "Now also on Fridays");
+
+    // The page cap holds, and a dead source is reported, not fatal.
+    pull.modified_after = None;
+    pull.max_pages = 2;
+    let capped = {
+        let mut conn = target.conn();
+        pull_into(&mut conn, &importer, &client, &pull).await
+    };
+    assert_eq!(capped.unchanged, 80);
+    pull.base = url::Url::parse("http://127.0.0.1:9/openreferral").unwrap();
+    let dead = {
+        let mut conn = target.conn();
+        pull_into(&mut conn, &importer, &client, &pull).await
+    };
+    assert_eq!(dead.rejected, 1);
+    assert!(dead.rejections[0].reason.contains("the pull stopped here"));
+}
