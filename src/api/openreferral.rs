@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,10 +20,8 @@ use crate::db::{locations, organisations, services, taxonomy, DbConnection, Repo
 use crate::geo::locate::{locate_postcode, LocateError};
 use crate::hsds::{self, export, store, types};
 use crate::model::enums::{ServiceStatus, TaxonomyKind};
-use crate::model::service::parse_clock_time;
 use crate::search::cells;
 use crate::search::query::{LocationScope, SearchPoint, SearchRequest, SortOrder, MAX_WINDOW};
-use crate::search::slots::TimeFilter;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -162,54 +160,6 @@ struct Selection {
     modified_after: Option<DateTime<Utc>>,
 }
 
-const DAYS: [(&str, Weekday); 7] = [
-    ("MO", Weekday::Mon),
-    ("TU", Weekday::Tue),
-    ("WE", Weekday::Wed),
-    ("TH", Weekday::Thu),
-    ("FR", Weekday::Fri),
-    ("SA", Weekday::Sat),
-    ("SU", Weekday::Sun),
-];
-
-/// UK profile `day`, `start_time`, `end_time`: open at some point in that window.
-fn day_window(q: &Query) -> Result<Option<TimeFilter>, ApiError> {
-    let Some(day) = q.get("day") else {
-        if q.get("start_time").is_some() || q.get("end_time").is_some() {
-            return Err(ApiError::bad_request(
-                "day",
-                "is required with start_time or end_time",
-            ));
-        }
-        return Ok(None);
-    };
-    let weekday = DAYS
-        .iter()
-        .find(|(code, _)| code.eq_ignore_ascii_case(day.trim()))
-        .map(|(_, d)| *d)
-        .ok_or_else(|| ApiError::bad_request("day", "must be one of MO, TU, WE, TH, FR, SA, SU"))?;
-    let time = |name: &str, default: (u32, u32)| -> Result<NaiveTime, ApiError> {
-        let (h, m) = match q.get(name) {
-            None => default,
-            Some(t) => parse_clock_time(t).map_err(|e| ApiError::bad_request(name, e))?,
-        };
-        NaiveTime::from_hms_opt(h, m, 0)
-            .ok_or_else(|| ApiError::bad_request(name, "is not a time of day"))
-    };
-    let (start, end) = (time("start_time", (0, 0))?, time("end_time", (23, 59))?);
-    if start >= end {
-        return Err(ApiError::bad_request(
-            "end_time",
-            "must be after start_time",
-        ));
-    }
-    Ok(Some(TimeFilter::During {
-        day: weekday,
-        start,
-        end,
-    }))
-}
-
 fn age(q: &Query, name: &str) -> Result<Option<i64>, ApiError> {
     q.get(name)
         .map(|raw| extract::int_param(name, Some(raw), 0, 0, 120))
@@ -231,7 +181,7 @@ async fn selection(
             "must be at most 200 characters",
         ));
     }
-    let time = day_window(q)?;
+    let time = super::search::day_window(q.get("day"), q.get("start_time"), q.get("end_time"))?;
     let (min, max) = (age(q, "minimum_age")?, age(q, "maximum_age")?);
     let ages = match (min, max) {
         (None, None) => None,

@@ -524,10 +524,27 @@ fn time_filter(
     if let Some(instant) = open_at {
         return Ok((Some(TimeFilter::at(instant, &state.holidays)), instant));
     }
+    Ok((day_window(day, start, end)?, at))
+}
+
+/// ORUK-style `day` with `start_time`/`end_time` (default the whole day):
+/// open at some point in that window of a typical week. Shared with the
+/// Open Referral API.
+pub fn day_window(
+    day: Option<&str>,
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Result<Option<TimeFilter>, ApiError> {
     let Some(day) = day else {
-        return Ok((None, at));
+        if start.is_some() || end.is_some() {
+            return Err(ApiError::bad_request(
+                "day",
+                "is required with start_time or end_time",
+            ));
+        }
+        return Ok(None);
     };
-    let weekday = match day.to_ascii_uppercase().as_str() {
+    let weekday = match day.trim().to_ascii_uppercase().as_str() {
         "MO" => Weekday::Mon,
         "TU" => Weekday::Tue,
         "WE" => Weekday::Wed,
@@ -559,14 +576,11 @@ fn time_filter(
             "must be after start_time",
         ));
     }
-    Ok((
-        Some(TimeFilter::During {
-            day: weekday,
-            start,
-            end,
-        }),
-        at,
-    ))
+    Ok(Some(TimeFilter::During {
+        day: weekday,
+        start,
+        end,
+    }))
 }
 
 /// The attribute filters, each a group of alternatives.
