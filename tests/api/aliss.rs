@@ -3,7 +3,6 @@
 //! G31 2ER is at (55.865242, -4.232246).
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -56,22 +55,7 @@ async fn service(
 /// Polls `GET /api/v4/services/?{query}` until `done` holds (the indexer
 /// commits in the background).
 async fn aliss_until(app: &TestApp, query: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let reply = app
-            .get(&format!("/api/v4/services/?{query}"))
-            .await
-            .expect(200);
-        if done(&reply.body) {
-            return reply.body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ALISS search never satisfied the condition: {query}: {}",
-            reply.body
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::helpers::poll_until(app, &format!("/api/v4/services/?{query}"), done).await
 }
 
 fn field(body: &Value, key: &str) -> Vec<Value> {

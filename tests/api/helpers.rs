@@ -576,3 +576,21 @@ pub fn create_key_expiring(
     .expect("create key");
     issued.token
 }
+
+/// Polls a GET until `done` holds: the indexer commits in the background,
+/// so a write shows in search within its interval, not at once.
+pub async fn poll_until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let reply = app.get(path).await.expect(200);
+        if done(&reply.body) {
+            return reply.body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never satisfied the condition: {}",
+            reply.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

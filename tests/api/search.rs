@@ -67,22 +67,7 @@ impl Fixture {
 
 /// Polls a search until `done` holds (the indexer commits in the background).
 pub async fn search_until(app: &TestApp, query: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let reply = app
-            .get(&format!("/api/v1/services/search?{query}"))
-            .await
-            .expect(200);
-        if done(&reply.body) {
-            return reply.body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "search never satisfied the condition: {query}: {}",
-            reply.body
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::helpers::poll_until(app, &format!("/api/v1/services/search?{query}"), done).await
 }
 
 fn names(body: &Value) -> Vec<String> {
