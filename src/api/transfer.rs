@@ -208,8 +208,8 @@ pub async fn export(
             .map(|c| c.map(Ok::<_, actix_web::Error>))
     });
     let content_type = match format {
-        Format::Json => "application/json",
         Format::Ndjson => "application/x-ndjson",
+        Format::Json | Format::Tabular => "application/json",
     };
     Ok(HttpResponse::Ok()
         .content_type(content_type)

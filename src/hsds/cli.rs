@@ -32,6 +32,24 @@ pub fn import(settings: &Settings, path: PathBuf, dry_run: bool) -> anyhow::Resu
     let mut conn = pool.get()?;
     crate::startup::reference_data(&mut conn, Utc::now())?;
     let postcodes = PostcodeIndex::shared()?;
+    let package = path.is_dir() || path.file_name().is_some_and(|n| n == "datapackage.json");
+    if package {
+        let importer = Importer::new(
+            Stamp {
+                actor: Actor::system("import"),
+                at: Utc::now(),
+            },
+            &postcodes,
+            dry_run,
+        );
+        let report = super::tabular::import_package(&mut conn, &importer, &path);
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        eprintln!(
+            "{} created, {} updated, {} unchanged, {} rejected",
+            report.created, report.updated, report.unchanged, report.rejected
+        );
+        return Ok(());
+    }
     let (reader, length): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
         (Box::new(std::io::stdin()), 0)
     } else {
@@ -140,6 +158,8 @@ pub async fn pull(
 pub enum Format {
     Json,
     Ndjson,
+    /// The HSDS tabular data package: CSV files and datapackage.json in a directory.
+    Tabular,
 }
 
 /// Writes every live organisation, fully nested (its services and
@@ -161,7 +181,7 @@ pub fn write_export(
                 }
                 out.write_all(b"\n")?;
             }
-            Format::Ndjson => {}
+            Format::Ndjson | Format::Tabular => {}
         }
         first = false;
         serde_json::to_writer(&mut *out, &organization)?;
@@ -181,6 +201,16 @@ pub fn export(settings: &Settings, format: Format, output: Option<PathBuf>) -> a
     let pool = crate::db::connect(&settings.database(), 2)?;
     crate::db::migrate(&pool)?;
     let mut conn = pool.get()?;
+    if format == Format::Tabular {
+        let dir =
+            output.ok_or_else(|| anyhow::anyhow!("--format tabular needs --output <directory>"))?;
+        let count = super::tabular::write_package(&mut conn, &dir)?;
+        eprintln!(
+            "exported {count} organisations as a tabular data package in {}",
+            dir.display()
+        );
+        return Ok(());
+    }
     let mut out: Box<dyn Write> = match &output {
         Some(path) => Box::new(BufWriter::new(std::fs::File::create(path)?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),

@@ -636,6 +636,16 @@ impl Importer<'_> {
         if let Some(current) = &current {
             keep_absent(s, &mut input, current.to_input());
         }
+        // A schedule at a location that could not be imported applies to the service.
+        for schedule in input.schedules.iter_mut() {
+            if let Some(lid) = schedule
+                .location_id
+                .filter(|l| !input.location_ids.contains(l))
+            {
+                self.note(format!("schedule at location {lid}: that location is not imported; kept for the service"));
+                schedule.location_id = None;
+            }
+        }
         let draft = input.validate().map_err(|e| prefixed("service", e))?;
         let service_outcome = match current {
             Some(current)

@@ -6,6 +6,7 @@ pub mod export;
 pub mod federation;
 pub mod import;
 pub mod store;
+pub mod tabular;
 pub mod types;
 
 /// The HSDS version served and read.

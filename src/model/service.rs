@@ -412,16 +412,6 @@ impl ServiceInput {
             .flatten();
         check.finish()?;
 
-        // These are sets: stored without order, so kept in one order here,
-        // and a write that only reorders them changes nothing.
-        let (mut categories, mut community_groups) = (categories, community_groups);
-        categories.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        community_groups.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        let (mut service_areas, mut location_ids, mut languages) =
-            (service_areas, location_ids, languages);
-        service_areas.sort();
-        location_ids.sort();
-        languages.sort();
         Ok(ServiceDraft {
             organisation_id: self.organisation_id,
             name: name.ok_or_else(|| Invalid::one("name", "is required"))?,

@@ -435,3 +435,101 @@ async fn a_federation_pull_copies_another_signpost_and_then_only_what_changed() 
     assert_eq!(dead.rejected, 1);
     assert!(dead.rejections[0].reason.contains("the pull stopped here"));
 }
+
+fn package_importer(
+    postcodes: &signpost::geo::PostcodeIndex,
+) -> signpost::hsds::import::Importer<'_> {
+    signpost::hsds::import::Importer::new(
+        signpost::db::changes::Stamp {
+            actor: signpost::model::Actor::system("import"),
+            at: chrono::Utc::now(),
+        },
+        postcodes,
+        false,
+    )
+}
+
+#[tokio::test]
+async fn the_tabular_data_package_round_trips_and_a_missing_column_is_reported() {
+    use signpost::hsds::tabular::{import_package, write_package};
+    let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
+    let source = spawn_demo_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_package(&mut source.conn(), dir.path()).expect("package");
+    assert_eq!(written, 78);
+    let package: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("datapackage.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(package["profile"], "tabular-data-package");
+    let services_csv = package["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "service")
+        .unwrap();
+    assert_eq!(services_csv["path"], "services.csv");
+
+    let target = spawn_app().await;
+    let report = import_package(
+        &mut target.conn(),
+        &package_importer(&postcodes),
+        dir.path(),
+    );
+    assert_eq!((report.created, report.rejected), (262, 0), "{report:?}");
+    assert_eq!(snapshot(&source).await, snapshot(&target).await);
+    let again = import_package(
+        &mut target.conn(),
+        &package_importer(&postcodes),
+        dir.path(),
+    );
+    assert_eq!(
+        (again.created, again.updated, again.rejected),
+        (0, 0, 0),
+        "{again:?}"
+    );
+
+    // The Open Referral CSV example imports; without its `name` column, the
+    // services file is reported and the rest still goes in.
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hsds/examples/csv");
+    let fresh = spawn_app().await;
+    let report = import_package(&mut fresh.conn(), &package_importer(&postcodes), &example);
+    assert_eq!(report.rejected, 0, "{report:?}");
+    assert_eq!(all(&fresh, "/api/v1/services").await.len(), 1);
+
+    let broken = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&example).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, broken.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let mut reader = csv::Reader::from_path(example.join("services.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let keep: Vec<usize> = (0..headers.len())
+        .filter(|i| &headers[*i] != "name")
+        .collect();
+    let mut writer = csv::Writer::from_path(broken.path().join("services.csv")).unwrap();
+    writer
+        .write_record(keep.iter().map(|i| &headers[*i]))
+        .unwrap();
+    for record in reader.records() {
+        let record = record.unwrap();
+        writer
+            .write_record(keep.iter().map(|i| &record[*i]))
+            .unwrap();
+    }
+    writer.flush().unwrap();
+    let other = spawn_app().await;
+    let report = import_package(
+        &mut other.conn(),
+        &package_importer(&postcodes),
+        broken.path(),
+    );
+    assert_eq!(report.rejected, 1, "{report:?}");
+    assert!(
+        report.rejections[0].reason.contains("services.csv")
+            && report.rejections[0].reason.contains("`name`")
+    );
+    assert_eq!(report.created, 1, "the organisation still goes in");
+    assert_eq!(all(&other, "/api/v1/organisations").await.len(), 1);
+}
