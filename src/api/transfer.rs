@@ -85,7 +85,7 @@ pub struct ImportQuery {
     post, path = "/api/v1/import", tag = "transfer",
     security(("api_key" = ["editor", "admin"])),
     params(ImportQuery),
-    request_body(content = String, description = "HSDS 3.0: a JSON array of full services or organizations, or NDJSON (one per line)", content_type = "application/json"),
+    request_body(content = String, description = "HSDS 3.0: a JSON array of full services or organizations, NDJSON (one per line, application/x-ndjson), or a zipped tabular data package (application/zip)", content_type = "application/json"),
     responses(
         (status = 200, description = "What was created, updated, left unchanged and rejected (with reasons)", body = Report),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
@@ -112,9 +112,12 @@ pub async fn import(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    if content_type == "application/zip" {
+        return import_package(&state, caller, dry_run, body).await;
+    }
     if !(content_type.ends_with("json") || content_type == "application/x-ndjson") {
         return Err(ApiError::UnsupportedMediaType(
-            "send application/json (an array) or application/x-ndjson".into(),
+            "send application/json (an array), application/x-ndjson or application/zip (a tabular data package)".into(),
         ));
     }
     let (sender, chunks) = mpsc::channel::<Bytes>(16);
@@ -161,11 +164,61 @@ pub async fn import(
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// A zipped tabular data package: spooled to a temporary file (never held
+/// in memory), unpacked, imported.
+async fn import_package(
+    state: &AppState,
+    caller: crate::auth::Caller,
+    dry_run: bool,
+    mut body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let work =
+        tempfile::tempdir().map_err(|e| ApiError::Internal(format!("temporary directory: {e}")))?;
+    let archive = work.path().join("package.zip");
+    let mut file = tokio::fs::File::create(&archive)
+        .await
+        .map_err(|e| ApiError::Internal(format!("spooling the upload: {e}")))?;
+    let mut received = 0usize;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request("body", format!("could not read the body: {e}")))?;
+        received += chunk.len();
+        if received > MAX_IMPORT_BYTES {
+            return Err(ApiError::PayloadTooLarge {
+                limit: MAX_IMPORT_BYTES,
+            });
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+            .await
+            .map_err(|e| ApiError::Internal(format!("spooling the upload: {e}")))?;
+    }
+    drop(file);
+    let pool = state.pool.clone();
+    let postcodes = state.postcodes.clone();
+    let stamp = state.stamp(caller.actor());
+    let report = web::block(move || -> Result<Report, ApiError> {
+        let unpacked = work.path().join("package");
+        std::fs::create_dir_all(&unpacked).map_err(|e| ApiError::Internal(e.to_string()))?;
+        crate::hsds::tabular::unzip(&archive, &unpacked)
+            .map_err(|e| ApiError::bad_request("body", format!("{e:#}")))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        let importer = Importer::new(stamp, &postcodes, dry_run);
+        Ok(crate::hsds::tabular::import_package(
+            &mut conn, &importer, &unpacked,
+        ))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(report))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `json` (an array, default) or `ndjson` (one organization per line).
-    #[param(pattern = "^(json|ndjson)$")]
+    /// `json` (an array, default), `ndjson` (one organization per line) or
+    /// `tabular` (a zipped tabular data package: CSV files and datapackage.json).
+    #[param(pattern = "^(json|ndjson|tabular)$")]
     format: Option<String>,
 }
 
@@ -184,7 +237,13 @@ pub async fn export(
     let format = match query.format.as_deref().map(str::trim) {
         None | Some("") | Some("json") => Format::Json,
         Some("ndjson") => Format::Ndjson,
-        Some(_) => return Err(ApiError::bad_request("format", "must be json or ndjson")),
+        Some("tabular") => Format::Tabular,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "format",
+                "must be json, ndjson or tabular",
+            ))
+        }
     };
     let (sender, mut chunks) = mpsc::channel::<Bytes>(8);
     let pool = state.pool.clone();
@@ -196,7 +255,16 @@ pub async fn export(
         let written = pool
             .get()
             .map_err(anyhow::Error::from)
-            .and_then(|mut conn| write_export(&mut conn, format, &mut out));
+            .and_then(|mut conn| match format {
+                Format::Tabular => {
+                    let dir = tempfile::tempdir()?;
+                    crate::hsds::tabular::write_package(&mut conn, dir.path())?;
+                    crate::hsds::tabular::zip_dir(dir.path(), &mut out)?;
+                    out.flush()?;
+                    Ok(0)
+                }
+                _ => write_export(&mut conn, format, &mut out),
+            });
         if let Err(e) = written {
             // The status line has gone; the truncated body is the signal.
             tracing::error!(error = %format!("{e:#}"), "export stopped");
@@ -209,7 +277,8 @@ pub async fn export(
     });
     let content_type = match format {
         Format::Ndjson => "application/x-ndjson",
-        Format::Json | Format::Tabular => "application/json",
+        Format::Tabular => "application/zip",
+        Format::Json => "application/json",
     };
     Ok(HttpResponse::Ok()
         .content_type(content_type)

@@ -501,3 +501,53 @@ pub fn import_package(conn: &mut DbConnection, importer: &Importer<'_>, path: &P
     }
     report
 }
+
+/// Writes a package directory as a zip archive (streamed: no seeking).
+pub fn zip_dir(dir: &Path, out: impl std::io::Write) -> anyhow::Result<()> {
+    let mut zip = zip::ZipWriter::new_stream(out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut names: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        zip.start_file(name.as_str(), options)?;
+        std::io::copy(&mut std::fs::File::open(dir.join(&name))?, &mut zip)?;
+    }
+    zip.finish()?;
+    Ok(())
+}
+
+/// Largest file unpacked from an uploaded package.
+const MAX_UNPACKED_BYTES: u64 = 1 << 30;
+
+/// Unpacks the CSV files and `datapackage.json` of an uploaded package
+/// into `into`. Only plain file names are used (an entry's directories are
+/// dropped), so an archive cannot write outside `into`.
+pub fn unzip(archive: &Path, into: &Path) -> anyhow::Result<()> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(archive)?)
+        .map_err(|e| anyhow::anyhow!("not a zip archive: {e}"))?;
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i)?;
+        let Some(name) = entry
+            .enclosed_name()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        else {
+            continue;
+        };
+        if !(name.ends_with(".csv") || name == "datapackage.json") || entry.is_dir() {
+            continue;
+        }
+        let mut file = std::fs::File::create(into.join(&name))?;
+        let copied = std::io::copy(
+            &mut std::io::Read::take(&mut entry, MAX_UNPACKED_BYTES + 1),
+            &mut file,
+        )?;
+        if copied > MAX_UNPACKED_BYTES {
+            anyhow::bail!("{name} unpacks to more than {MAX_UNPACKED_BYTES} bytes");
+        }
+    }
+    Ok(())
+}

@@ -533,3 +533,36 @@ async fn the_tabular_data_package_round_trips_and_a_missing_column_is_reported()
     assert_eq!(report.created, 1, "the organisation still goes in");
     assert_eq!(all(&other, "/api/v1/organisations").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_zipped_tabular_package_travels_over_http() {
+    let source = spawn_demo_app().await;
+    let res = source
+        .client
+        .get(source.url("/api/v1/export?format=tabular"))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let zipped = res.bytes().await.expect("body").to_vec();
+    assert!(zipped.starts_with(b"PK"));
+
+    let target = spawn_app().await;
+    let report = import(&target, zipped, "application/zip", false)
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            report.body["created"].clone(),
+            report.body["rejected"].clone()
+        ),
+        (json!(262), json!(0)),
+        "{}",
+        report.body
+    );
+    assert_eq!(snapshot(&source).await, snapshot(&target).await);
+
+    import(&target, b"not a zip".to_vec(), "application/zip", false)
+        .await
+        .expect_problem(400, "body");
+}
