@@ -57,6 +57,9 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .filter(services::id.eq_any(ids))
         .select(ServiceRow::as_select())
         .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let org_ids: Vec<String> = rows.iter().map(|r| r.organisation_id.clone()).collect();
     let orgs: HashMap<String, OrganisationRow> = organisations::table
         .filter(organisations::id.eq_any(&org_ids))
