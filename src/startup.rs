@@ -64,6 +64,7 @@ pub fn prepare(
             "search index caught up with the database"
         );
     }
+    let reporter_salt = reporter_salt(&pool)?;
     let state = AppState {
         pool,
         places: PlaceIndex::shared()?,
@@ -80,15 +81,28 @@ pub fn prepare(
         limits: Arc::new(RateLimits::new(settings.rate_settings(), clock.clone())),
         trust_forwarded_for: settings.trust_forwarded_for,
         freshness: settings.freshness(),
-        reporter_salt: random_salt()?,
+        reporter_salt,
         clock,
     };
     Ok((state, indexer))
 }
 
-fn random_salt() -> anyhow::Result<[u8; 16]> {
+/// The installation's salt for anonymous reporters' address hashes: made
+/// once, kept in the database, so a repeat reporter is recognised across
+/// restarts and processes.
+fn reporter_salt(pool: &db::Pool) -> anyhow::Result<[u8; 16]> {
+    let mut fresh = [0u8; 16];
+    getrandom::fill(&mut fresh).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+    let hex: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+    let mut conn = pool.get()?;
+    let stored = db::secrets::get_or_create(&mut conn, "reporter_salt", || hex)?;
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+    for (i, byte) in salt.iter_mut().enumerate() {
+        *byte = stored
+            .get(i * 2..i * 2 + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or(0);
+    }
     Ok(salt)
 }
 

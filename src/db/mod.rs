@@ -15,6 +15,7 @@ pub mod reports;
 pub mod review;
 pub mod rows;
 pub mod schema;
+pub mod secrets;
 pub mod services;
 pub mod suggestions;
 pub mod taxonomy;

@@ -331,6 +331,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    instance_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(locations -> organisations (organisation_id));
 diesel::joinable!(services -> organisations (organisation_id));
 diesel::joinable!(service_phones -> services (service_id));
@@ -376,4 +383,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    instance_secrets,
 );

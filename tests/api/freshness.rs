@@ -697,3 +697,26 @@ async fn owners_webhooks_are_signed_retried_and_recorded() {
     let last = stub.requests("/hook").pop().unwrap();
     assert_eq!(last.headers["signpost-event"], "service.due_for_review");
 }
+
+#[tokio::test]
+async fn a_repeat_reporter_is_still_one_reporter_after_a_restart() {
+    let clock = FixedClock::at(start_time());
+    let app = Storage::new()
+        .with_clock(Arc::new(clock.clone()))
+        .start(false)
+        .await;
+    let org = id(&app.create_org("Larder").await);
+    let s = service_in(&app, &org, "Pantry").await;
+    report(&app, None, &s, "no_longer_exists").await.expect(201);
+    let storage = app.stop().await;
+    let app = storage
+        .with_clock(Arc::new(clock.clone()))
+        .start(false)
+        .await;
+    report(&app, None, &s, "no_longer_exists").await.expect(201);
+    assert_eq!(
+        freshness(&app, &s).await["state"],
+        "fresh",
+        "the same address, hashed with the same salt"
+    );
+}
