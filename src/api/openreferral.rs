@@ -715,7 +715,7 @@ fn service_at_locations(
             s.service_at_locations = None;
         }
         out.push(types::ServiceAtLocation {
-            id: export::derived_id(&["service_at_location", &sid, &lid]),
+            id: services::service_at_location_id(*service_id, *location_id).to_string(),
             service_id: Some(sid),
             location_id: Some(lid),
             location: Some(export::location(&location)),
@@ -729,30 +729,14 @@ async fn get_service_at_location(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let wanted = path_id(&id)?.to_string();
-    // Ids are derived from (service, location): find the link that derives it.
+    let wanted = path_id(&id)?;
     let found = state
-        .db(move |c| {
-            let mut page = PageRequest {
-                page: 1,
-                per_page: PageRequest::MAX_PER_PAGE,
-            };
-            loop {
-                let links = locations::service_links(c, None, None, page)?;
-                if let Some(hit) = links.items.iter().find(|(s, l)| {
-                    export::derived_id(&["service_at_location", &s.to_string(), &l.to_string()])
-                        == wanted
-                }) {
-                    return service_at_locations(c, &[*hit], true).map(|mut v| v.pop());
-                }
-                if page.page >= links.total_pages() {
-                    return Ok(None);
-                }
-                page.page += 1;
-            }
+        .db(move |c| match locations::service_link(c, wanted)? {
+            Some(link) => service_at_locations(c, &[link], true).map(|mut v| v.pop()),
+            None => Ok(None),
         })
         .await?;
     found
         .map(|sal| HttpResponse::Ok().json(sal))
-        .ok_or_else(|| ApiError::NotFound(format!("service_at_location {id} was not found")))
+        .ok_or_else(|| ApiError::NotFound(format!("service_at_location {wanted} was not found")))
 }

@@ -380,3 +380,20 @@ pub fn service_links(
         request: page,
     })
 }
+
+/// The live (service, location) link with this id.
+pub fn service_link(conn: &mut DbConnection, id: Uuid) -> RepoResult<Option<(Uuid, Uuid)>> {
+    let row: Option<(String, String)> = service_at_locations::table
+        .inner_join(services::table)
+        .inner_join(locations::table)
+        .filter(service_at_locations::id.eq(id.to_string()))
+        .filter(services::archived_at.is_null())
+        .filter(locations::archived_at.is_null())
+        .select((
+            service_at_locations::service_id,
+            service_at_locations::location_id,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(s, l)| Some((Uuid::parse_str(&s).ok()?, Uuid::parse_str(&l).ok()?))))
+}

@@ -333,7 +333,7 @@ pub fn service(s: &read::Service, organisation: Option<&read::Organisation>) -> 
             s.locations
                 .iter()
                 .map(|l| ServiceAtLocation {
-                    id: derived_id(&["service_at_location", &id, &l.id.to_string()]),
+                    id: crate::db::services::service_at_location_id(s.id, l.id).to_string(),
                     service_id: Some(id.clone()),
                     location_id: Some(l.id.to_string()),
                     location: Some(location(l)),
