@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod encoding;
 pub mod geo;
 pub mod hours;
 pub mod hsds;

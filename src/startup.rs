@@ -90,20 +90,15 @@ pub fn prepare(
 /// The installation's salt for anonymous reporters' address hashes: made
 /// once, kept in the database, so a repeat reporter is recognised across
 /// restarts and processes.
-fn reporter_salt(pool: &db::Pool) -> anyhow::Result<[u8; 16]> {
-    let mut fresh = [0u8; 16];
-    getrandom::fill(&mut fresh).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
-    let hex: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+fn reporter_salt(pool: &db::Pool) -> anyhow::Result<String> {
+    let fresh =
+        crate::encoding::random_hex(16).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
     let mut conn = pool.get()?;
-    let stored = db::secrets::get_or_create(&mut conn, "reporter_salt", || hex)?;
-    let mut salt = [0u8; 16];
-    for (i, byte) in salt.iter_mut().enumerate() {
-        *byte = stored
-            .get(i * 2..i * 2 + 2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .unwrap_or(0);
-    }
-    Ok(salt)
+    Ok(db::secrets::get_or_create(
+        &mut conn,
+        "reporter_salt",
+        || fresh,
+    )?)
 }
 
 /// Loads the shipped service areas and taxonomy into a database that lacks

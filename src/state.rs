@@ -33,7 +33,7 @@ pub struct AppState {
     pub freshness: FreshnessSettings,
     /// Mixed into the hash that identifies anonymous reporters, so the
     /// stored hash cannot be reversed by trying every address.
-    pub reporter_salt: [u8; 16],
+    pub reporter_salt: String,
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
 }

@@ -194,11 +194,9 @@ fn reporter(state: &AppState, caller: &Caller) -> String {
         Caller::Key(key) => format!("key:{}", key.id),
         Caller::Anonymous { ip } => {
             let mut hash = Sha256::new();
-            hash.update(state.reporter_salt);
+            hash.update(state.reporter_salt.as_bytes());
             hash.update(ip.map(|i| i.to_string()).unwrap_or_default());
-            let digest = hash.finalize();
-            let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-            format!("ip:{hex}")
+            format!("ip:{}", crate::encoding::hex(&hash.finalize()[..12]))
         }
     }
 }

@@ -6,6 +6,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::encoding::{hex, random_hex};
+
 const PREFIX_BYTES: usize = 6;
 const SECRET_BYTES: usize = 32;
 
@@ -24,12 +26,8 @@ pub struct PresentedToken {
 }
 
 pub fn issue() -> Result<IssuedToken, getrandom::Error> {
-    let mut prefix = [0u8; PREFIX_BYTES];
-    let mut secret = [0u8; SECRET_BYTES];
-    getrandom::fill(&mut prefix)?;
-    getrandom::fill(&mut secret)?;
-    let prefix = hex(&prefix);
-    let token = format!("sp_{prefix}_{}", hex(&secret));
+    let prefix = random_hex(PREFIX_BYTES)?;
+    let token = format!("sp_{prefix}_{}", random_hex(SECRET_BYTES)?);
     Ok(IssuedToken {
         secret_hash: hash(&token),
         token,
@@ -55,10 +53,6 @@ pub fn parse(token: &str) -> Option<PresentedToken> {
 
 pub fn hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

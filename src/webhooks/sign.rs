@@ -31,7 +31,7 @@ pub enum VerifyError {
 
 /// Lowercase hex HMAC-SHA256 of `"{timestamp}.{body}"`.
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    hex(&keyed(secret, timestamp, body).finalize().into_bytes())
+    crate::encoding::hex(&keyed(secret, timestamp, body).finalize().into_bytes())
 }
 
 /// The `Signpost-Signature` header value: `t=<timestamp>,v1=<hex>`.
@@ -100,9 +100,7 @@ pub fn verify(
 
 /// A new endpoint secret: 32 bytes from the OS random source, as 64 hex digits.
 pub fn new_secret() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; SECRET_BYTES];
-    getrandom::fill(&mut bytes)?;
-    Ok(hex(&bytes))
+    crate::encoding::random_hex(SECRET_BYTES)
 }
 
 fn keyed(secret: &[u8], timestamp: i64, body: &[u8]) -> HmacSha256 {
@@ -115,10 +113,6 @@ fn keyed(secret: &[u8], timestamp: i64, body: &[u8]) -> HmacSha256 {
     mac.update(b".");
     mac.update(body);
     mac
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
