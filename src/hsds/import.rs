@@ -45,7 +45,6 @@ pub enum Outcome {
     Created,
     Updated,
     Unchanged,
-    Rejected,
 }
 
 /// A record that was not imported, and why.
@@ -93,7 +92,6 @@ impl Report {
             Ok(Outcome::Created) => self.created += 1,
             Ok(Outcome::Updated) => self.updated += 1,
             Ok(Outcome::Unchanged) => self.unchanged += 1,
-            Ok(Outcome::Rejected) => self.rejected += 1,
             Err(reason) => {
                 self.rejected += 1;
                 // Keep the report bounded on a bad file; the count stays exact.
@@ -408,6 +406,8 @@ impl Importer<'_> {
             return Err("each record must be a JSON object".into());
         }
         let record = service_at_location(record)?;
+        // A dry run does the whole import, notes the outcome, then rolls back.
+        let mut dry_outcome = None;
         let result = write_transaction(conn, |c| {
             let outcome = if record.get("status").is_some() {
                 let service: types::Service = parse(record)?;
@@ -417,20 +417,15 @@ impl Importer<'_> {
                 self.organization(c, &organization)
             }?;
             if self.dry_run {
-                return Err(RepoError::Conflict(format!(
-                    "dry run:{}",
-                    outcome_name(outcome)
-                )));
+                dry_outcome = Some(outcome);
+                return Err(RepoError::Conflict("dry run: rolled back".into()));
             }
             Ok(outcome)
         });
-        match result {
-            Ok(outcome) => Ok(outcome),
-            Err(RepoError::Conflict(msg)) if msg.starts_with("dry run:") => {
-                Ok(outcome_from_name(&msg["dry run:".len()..]).unwrap_or(Outcome::Unchanged))
-            }
-            Err(RepoError::Invalid(invalid)) => Err(invalid.summary()),
-            Err(e) => Err(e.to_string()),
+        match (result, dry_outcome) {
+            (_, Some(outcome)) | (Ok(outcome), None) => Ok(outcome),
+            (Err(RepoError::Invalid(invalid)), None) => Err(invalid.summary()),
+            (Err(e), None) => Err(e.to_string()),
         }
     }
 
@@ -890,26 +885,6 @@ impl Importer<'_> {
         taxonomy::create(c, &self.stamp, id, draft)?;
         Ok(slug.as_str().to_string())
     }
-}
-
-fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Created => "created",
-        Outcome::Updated => "updated",
-        Outcome::Unchanged => "unchanged",
-        Outcome::Rejected => "rejected",
-    }
-}
-
-fn outcome_from_name(name: &str) -> Option<Outcome> {
-    [
-        Outcome::Created,
-        Outcome::Updated,
-        Outcome::Unchanged,
-        Outcome::Rejected,
-    ]
-    .into_iter()
-    .find(|o| outcome_name(*o) == name)
 }
 
 /// A record's outcome from its parts: any creation makes it created, else
