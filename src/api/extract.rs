@@ -278,3 +278,47 @@ pub fn query_error_handler(
 ) -> actix_web::Error {
     ApiError::bad_request("query", format!("could not read the query string: {err}")).into()
 }
+
+/// Raw query pairs, supporting repeated keys and comma lists.
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub fn parse(query: &str, known: &[&str]) -> Result<QueryParams, ApiError> {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        if let Some((key, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            return Err(ApiError::bad_request(
+                &crate::model::values::clip(key),
+                format!(
+                    "unknown parameter; known parameters are {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        Ok(QueryParams(pairs))
+    }
+
+    pub fn one(&self, key: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self
+            .0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::bad_request(key, "may be given only once"));
+        }
+        Ok(first.map(str::trim).filter(|v| !v.is_empty()))
+    }
+
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+}

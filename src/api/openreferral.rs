@@ -12,7 +12,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{self, path_id};
+use super::extract::{self, path_id, QueryParams};
 use crate::db::paging::{total_pages, Page, PageRequest};
 use crate::db::services::{ServiceFilter, ServiceSort};
 use crate::db::taxonomy::TermFilter;
@@ -77,33 +77,21 @@ async fn openapi() -> HttpResponse {
 }
 
 /// Query parameters, checked against what each endpoint accepts.
-struct Query(HashMap<String, String>);
+struct Query(QueryParams);
 
 impl Query {
+    /// Refuses names the endpoint does not take, and any name given twice.
     fn parse(req: &HttpRequest, known: &[&str]) -> Result<Query, ApiError> {
-        let mut map = HashMap::new();
-        for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned() {
-            if !known.contains(&k.as_str()) {
-                return Err(ApiError::bad_request(
-                    &crate::model::values::clip(&k),
-                    format!(
-                        "unknown parameter; this endpoint takes: {}",
-                        known.join(", ")
-                    ),
-                ));
-            }
-            if map.insert(k.clone(), v).is_some() {
-                return Err(ApiError::bad_request(&k, "give it once"));
-            }
+        let params = QueryParams::parse(req.query_string(), known)?;
+        for name in known {
+            params.one(name)?;
         }
-        Ok(Query(map))
+        Ok(Query(params))
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
+        // `parse` checked each name is given at most once.
+        self.0.one(name).ok().flatten()
     }
 
     fn page(&self) -> Result<PageRequest, ApiError> {
@@ -158,6 +146,20 @@ struct Selection {
     search: Option<SearchRequest>,
     organisation_id: Option<Uuid>,
     modified_after: Option<DateTime<Utc>>,
+}
+
+/// A `taxonomy_id`: one of the ids `/openreferral/taxonomies` lists (or its name).
+fn taxonomy_kind(raw: &str) -> Result<TaxonomyKind, ApiError> {
+    TaxonomyKind::ALL
+        .iter()
+        .copied()
+        .find(|k| export::taxonomy_id(k.as_str()) == raw.trim() || k.as_str() == raw.trim())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "taxonomy_id",
+                "is not a taxonomy here (see /openreferral/taxonomies)",
+            )
+        })
 }
 
 fn age(q: &Query, name: &str) -> Result<Option<i64>, ApiError> {
@@ -218,15 +220,7 @@ async fn selection(
         }
     }
     if let Some(raw) = q.get("taxonomy_id") {
-        let kind = TaxonomyKind::ALL
-            .iter()
-            .find(|k| export::taxonomy_id(k.as_str()) == raw.trim() || k.as_str() == raw.trim())
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "taxonomy_id",
-                    "is not a taxonomy here (see /openreferral/taxonomies)",
-                )
-            })?;
+        let kind = taxonomy_kind(raw)?;
         attributes.push(vec![format!("has:{}", kind.as_str())]);
     }
     let indexed = text.is_some()
@@ -500,17 +494,7 @@ async fn list_terms(
     let page = q.page()?;
     let taxonomy = match q.get("taxonomy_id") {
         None => None,
-        Some(raw) => Some(
-            *TaxonomyKind::ALL
-                .iter()
-                .find(|k| export::taxonomy_id(k.as_str()) == raw.trim() || k.as_str() == raw.trim())
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "taxonomy_id",
-                        "is not a taxonomy here (see /openreferral/taxonomies)",
-                    )
-                })?,
-        ),
+        Some(raw) => Some(taxonomy_kind(raw)?),
     };
     let parent = match (
         q.flag("top_only")?,
@@ -705,11 +689,20 @@ fn service_at_locations(
         .into_iter()
         .map(|s| (s.id.clone(), s))
         .collect();
+    let mut location_ids: Vec<String> = rows.iter().map(|(_, l)| l.to_string()).collect();
+    location_ids.sort();
+    location_ids.dedup();
+    let places: HashMap<Uuid, crate::model::read::Location> = locations::load(c, &location_ids)?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for (service_id, location_id) in rows {
         let sid = service_id.to_string();
         let lid = location_id.to_string();
-        let location = locations::get(c, *location_id)?;
+        let Some(location) = places.get(location_id) else {
+            continue;
+        };
         let mut service = nested.get(&sid).cloned();
         if let Some(s) = service.as_mut() {
             s.service_at_locations = None;
@@ -718,7 +711,7 @@ fn service_at_locations(
             id: services::service_at_location_id(*service_id, *location_id).to_string(),
             service_id: Some(sid),
             location_id: Some(lid),
-            location: Some(export::location(&location)),
+            location: Some(export::location(location)),
             service: service.map(Box::new),
         });
     }

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::envelope::{Links, Meta, Pagination, META};
 use super::error::{ApiError, Problem};
-use super::extract;
+use super::extract::{self, QueryParams};
 use crate::db::paging::{total_pages, PageRequest};
 use crate::geo::locate::{locate_postcode, LocateError, Located, Resolution};
 use crate::geo::places::Place;
@@ -184,50 +184,6 @@ pub struct SearchResponse {
     pub links: Links,
 }
 
-/// Raw query pairs, supporting repeated keys and comma lists.
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn parse(query: &str, known: &[&str]) -> Result<Params, ApiError> {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        if let Some((key, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            return Err(ApiError::bad_request(
-                &clip(key),
-                format!(
-                    "unknown parameter; known parameters are {}",
-                    known.join(", ")
-                ),
-            ));
-        }
-        Ok(Params(pairs))
-    }
-
-    fn one(&self, key: &str) -> Result<Option<&str>, ApiError> {
-        let mut values = self
-            .0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(ApiError::bad_request(key, "may be given only once"));
-        }
-        Ok(first.map(str::trim).filter(|v| !v.is_empty()))
-    }
-
-    fn list(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split(','))
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect()
-    }
-}
-
 fn float_param(name: &str, raw: Option<&str>, min: f64, max: f64) -> Result<Option<f64>, ApiError> {
     match raw {
         None => Ok(None),
@@ -244,7 +200,7 @@ fn float_param(name: &str, raw: Option<&str>, min: f64, max: f64) -> Result<Opti
 /// Resolves `postcode` or `lat`/`lon` to a point and the areas it lies in.
 fn resolve_point(
     state: &AppState,
-    params: &Params,
+    params: &QueryParams,
 ) -> Result<Option<(SearchPoint, Located)>, ApiError> {
     let postcode = params.one("postcode")?;
     let lat = float_param("lat", params.one("lat")?, -90.0, 90.0)?;
@@ -334,7 +290,7 @@ fn slugs(
 
 fn build_request(
     state: &AppState,
-    params: &Params,
+    params: &QueryParams,
     dialect: &Dialect,
 ) -> Result<(SearchRequest, Option<SearchedPlace>), ApiError> {
     let text = params.one("q")?.map(str::to_string);
@@ -492,7 +448,7 @@ fn build_request(
 /// filter and the instant `opening` should be computed for.
 fn time_filter(
     state: &AppState,
-    params: &Params,
+    params: &QueryParams,
     at: DateTime<Utc>,
 ) -> Result<(Option<TimeFilter>, DateTime<Utc>), ApiError> {
     let open_now = match params.one("open_now")? {
@@ -584,7 +540,7 @@ pub fn day_window(
 }
 
 /// The attribute filters, each a group of alternatives.
-fn attribute_filters(params: &Params) -> Result<Vec<Vec<String>>, ApiError> {
+fn attribute_filters(params: &QueryParams) -> Result<Vec<Vec<String>>, ApiError> {
     let mut groups = Vec::new();
     if extract::bool_param("free", params.one("free")?)? {
         groups.push(vec!["free".to_string()]);
@@ -682,7 +638,7 @@ pub struct Found {
 /// Parses a search query string in `dialect` into a [`SearchRequest`]
 /// (every check and default as v1 search) and runs it on the index.
 pub async fn run(state: &AppState, query: &str, dialect: &Dialect) -> Result<Found, ApiError> {
-    let params = Params::parse(query, dialect.known)?;
+    let params = QueryParams::parse(query, dialect.known)?;
     let (request, place) = build_request(state, &params, dialect)?;
     let per_page = request.limit as i64;
     let page = PageRequest {

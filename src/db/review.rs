@@ -2,8 +2,6 @@
 //! reopen temporarily closed services, flag ended programmes and send
 //! review notices.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::dsl::{count, count_star, max, sql};
 use diesel::prelude::*;
@@ -354,12 +352,4 @@ pub fn mark_notified(
         .set(services::review_notified_at.eq(naive(at)))
         .execute(conn)?;
     Ok(())
-}
-
-/// Open flags per service for the ids given (re-export for jobs).
-pub fn open_flags(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> RepoResult<HashMap<String, Vec<Flag>>> {
-    flags::open_for(conn, ids)
 }
