@@ -639,17 +639,22 @@ async fn list_service_at_locations(
         let results = state.search(move |index| index.search(&search)).await?;
         let ids: Vec<Uuid> = results.hits.iter().filter_map(hit_id).collect();
         let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let loaded = state.db(move |c| services::load(c, &keys)).await?;
+        let links = state.db(move |c| locations::link_points(c, &keys)).await?;
+        let mut by_service: HashMap<Uuid, Vec<&locations::LinkPoint>> = HashMap::new();
+        for link in &links {
+            by_service.entry(link.service_id).or_default().push(link);
+        }
+        // In search order, each service's locations in name order.
         let mut all: Vec<(f64, Uuid, Uuid)> = Vec::new();
-        for s in &loaded {
-            for l in s.locations.iter().filter(|l| l.archived_at.is_none()) {
-                let distance = match (point, l.latitude, l.longitude) {
-                    (Some(origin), Some(lat), Some(lon)) => cells::distance_m(origin, (lat, lon)),
-                    (Some(_), _, _) => f64::INFINITY,
-                    (None, _, _) => 0.0,
+        for id in &ids {
+            for link in by_service.get(id).into_iter().flatten() {
+                let distance = match (point, link.point) {
+                    (Some(origin), Some(at)) => cells::distance_m(origin, at),
+                    (Some(_), None) => f64::INFINITY,
+                    (None, _) => 0.0,
                 };
                 if distance <= proximity || point.is_none() {
-                    all.push((distance, s.id, l.id));
+                    all.push((distance, link.service_id, link.location_id));
                 }
             }
         }

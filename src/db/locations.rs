@@ -397,3 +397,38 @@ pub fn service_link(conn: &mut DbConnection, id: Uuid) -> RepoResult<Option<(Uui
         .optional()?;
     Ok(row.and_then(|(s, l)| Some((Uuid::parse_str(&s).ok()?, Uuid::parse_str(&l).ok()?))))
 }
+
+/// A service's link to one of its live locations, with the location's point.
+pub struct LinkPoint {
+    pub service_id: Uuid,
+    pub location_id: Uuid,
+    pub point: Option<(f64, f64)>,
+}
+
+/// The live locations of these services (each service's in name order):
+/// what expanding services into service-at-location rows needs, without
+/// loading the services.
+pub fn link_points(conn: &mut DbConnection, service_ids: &[String]) -> RepoResult<Vec<LinkPoint>> {
+    let rows: Vec<(String, String, Option<f64>, Option<f64>)> = service_at_locations::table
+        .inner_join(locations::table)
+        .filter(service_at_locations::service_id.eq_any(service_ids))
+        .filter(locations::archived_at.is_null())
+        .order((locations::name.asc(), locations::id.asc()))
+        .select((
+            service_at_locations::service_id,
+            service_at_locations::location_id,
+            locations::latitude,
+            locations::longitude,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, l, lat, lon)| {
+            Some(LinkPoint {
+                service_id: Uuid::parse_str(&s).ok()?,
+                location_id: Uuid::parse_str(&l).ok()?,
+                point: lat.zip(lon),
+            })
+        })
+        .collect())
+}
