@@ -121,6 +121,9 @@ enum Command {
         /// Reuse the data and index of an earlier run (for profiling queries).
         #[arg(long)]
         reuse: bool,
+        /// Skip the SQLite FTS5 + R*Tree baseline (slow at a million; for profiling).
+        #[arg(long)]
+        no_baseline: bool,
     },
 }
 
@@ -233,6 +236,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             http_seconds,
             http_clients,
             reuse,
+            no_baseline,
         } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -244,6 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 http_seconds,
                 http_clients,
                 reuse,
+                baseline: !no_baseline,
             }))
         }
         Command::Migrate { settings } => {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -105,6 +106,9 @@ impl Indexer {
             bar.set_length(services::count_live(&mut conn)?.max(0) as u64);
         }
         self.writer.delete_all_documents()?;
+        // Background merges would race the merge into one segment at the
+        // end (and redo work it makes pointless): none until then.
+        self.writer.set_merge_policy(Box::new(NoMergePolicy));
         let taxonomy = self.search.taxonomy();
         let fields = self.search.fields();
         let mut after = String::new();
@@ -126,7 +130,10 @@ impl Indexer {
         }
         self.seq = seq;
         self.commit()?;
-        self.merge_all()?;
+        let merged = self.merge_all();
+        self.writer
+            .set_merge_policy(Box::new(LogMergePolicy::default()));
+        merged?;
         Ok(count)
     }
 

@@ -7,6 +7,7 @@ pub mod indexer;
 pub mod query;
 pub mod schema;
 pub mod slots;
+pub mod summary;
 pub mod synonyms;
 
 pub use index::SearchIndex;

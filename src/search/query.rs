@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{BytesColumn, Column};
+use tantivy::columnar::{BytesColumn, Cardinality, Column};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
     TermQuery,
@@ -31,8 +31,9 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::cells;
-use super::schema::{hash, signals_from, Fields, NO_MAXIMUM_AGE, NO_MINIMUM_AGE};
+use super::schema::{hash, Fields};
 use super::slots::{self, TimeFilter};
+use super::summary::{self, FreshnessCutoffs};
 use super::synonyms;
 use crate::hours::HolidayCalendar;
 use crate::model::enums::{AreaType, FreshnessState, ServiceStatus};
@@ -411,13 +412,15 @@ pub fn distance_factor(distance_m: f64) -> f64 {
 struct Context {
     point: Option<(f64, f64)>,
     radius_m: f64,
-    /// Hash of an area code containing the point → (factor, code).
-    areas: HashMap<u64, (f64, String)>,
+    /// Latitude and longitude bounds of the radius circle: points outside
+    /// them are rejected before an exact distance is computed.
+    bounds: Option<Bounds>,
+    /// The coded areas containing the point (a handful: a list beats a map).
+    areas: Vec<SearchArea>,
     scope: LocationScope,
     sort: SortOrder,
     window: usize,
-    now: DateTime<Utc>,
-    review: ReviewPolicy,
+    freshness_at: FreshnessCutoffs,
     include_stale: bool,
     freshness: Vec<FreshnessState>,
     use_text_score: bool,
@@ -425,6 +428,13 @@ struct Context {
     modified_after_micros: Option<i64>,
     time: Option<TimeFilter>,
     holidays: Arc<HolidayCalendar>,
+}
+
+struct SearchArea {
+    /// `schema::hash` of the code, as in the `area_hash` fast field.
+    hash: u64,
+    factor: f64,
+    code: String,
 }
 
 pub struct SearchCollector {
@@ -437,21 +447,29 @@ impl SearchCollector {
             .point
             .iter()
             .flat_map(|p| p.areas.iter())
-            .map(|(code, t)| (hash(code), (area_factor(*t), code.clone())))
+            .map(|(code, t)| SearchArea {
+                hash: hash(code),
+                factor: area_factor(*t),
+                code: code.clone(),
+            })
             .collect();
+        let point = req.point.as_ref().map(|p| (p.latitude, p.longitude));
         SearchCollector {
             ctx: Arc::new(Context {
-                point: req.point.as_ref().map(|p| (p.latitude, p.longitude)),
+                point,
                 radius_m: req.radius_m,
+                bounds: point.map(|origin| Bounds::around(origin, req.radius_m)),
                 areas,
                 scope: req.scope,
                 sort: req.sort,
                 window: (req.offset + req.limit).min(MAX_WINDOW),
-                now: req.now,
-                review: ReviewPolicy {
-                    review_days: req.review_days,
-                    grace_days: req.grace_days,
-                },
+                freshness_at: FreshnessCutoffs::new(
+                    req.now,
+                    ReviewPolicy {
+                        review_days: req.review_days,
+                        grace_days: req.grace_days,
+                    },
+                ),
                 include_stale: req.include_stale,
                 freshness: req.freshness.clone(),
                 use_text_score,
@@ -461,6 +479,66 @@ impl SearchCollector {
                 holidays: req.holidays.clone(),
             }),
         }
+    }
+}
+
+/// A single-valued u64 fast field. When every document has a value (the
+/// usual case) it is read straight from the values, skipping the column
+/// index; otherwise 0 stands for a missing value.
+struct Single {
+    column: Column<u64>,
+    full: bool,
+}
+
+impl Single {
+    fn new(column: Column<u64>) -> Self {
+        let full = column.get_cardinality() == Cardinality::Full;
+        Single { column, full }
+    }
+
+    fn get(&self, doc: DocId) -> u64 {
+        if self.full {
+            self.column.values.get_val(doc)
+        } else {
+            self.column.first(doc).unwrap_or(0)
+        }
+    }
+}
+
+/// The latitude/longitude box around a circle (on a sphere, with a margin
+/// for rounding): a cheap test that rejects most far points exactly.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    latitude: (f64, f64),
+    longitude: Option<(f64, f64)>,
+}
+
+impl Bounds {
+    fn around((latitude, longitude): (f64, f64), radius_m: f64) -> Self {
+        // The mean radius geo's Haversine uses; a point within the circle is
+        // at most radius/R radians of latitude away.
+        const EARTH_RADIUS_M: f64 = 6_371_008.8;
+        let angle = radius_m / EARTH_RADIUS_M * 1.001 + 1e-7;
+        let dlat = angle.to_degrees();
+        // Longitude span of a spherical cap: asin(sin(angle) / cos(latitude)),
+        // unbounded when the cap reaches a pole.
+        let ratio = angle.sin() / (latitude.abs() + dlat).min(90.0).to_radians().cos();
+        let longitude = (ratio < 1.0).then(|| {
+            let dlon = ratio.asin().to_degrees();
+            (longitude - dlon, longitude + dlon)
+        });
+        Bounds {
+            latitude: (latitude - dlat, latitude + dlat),
+            longitude,
+        }
+    }
+
+    fn contains(&self, (latitude, longitude): (f64, f64)) -> bool {
+        latitude >= self.latitude.0
+            && latitude <= self.latitude.1
+            && self
+                .longitude
+                .is_none_or(|(west, east)| longitude >= west && longitude <= east)
     }
 }
 
@@ -496,19 +574,17 @@ pub type Harvest = (Vec<Candidate>, usize, Vec<(u64, usize)>);
 pub struct SegmentSearch {
     ctx: Arc<Context>,
     segment: SegmentOrdinal,
-    points: Column<u64>,
+    summary: Single,
+    point: Single,
+    more_points: Column<u64>,
     area_hash: Column<u64>,
-    top_category: Column<u64>,
+    top_category: Single,
+    more_tops: Column<u64>,
     verified_at: Column<i64>,
-    created_at: Column<i64>,
     updated_at: Column<i64>,
-    fresh_bits: Column<u64>,
     id_hi: Column<u64>,
     id_lo: Column<u64>,
     name_key: Column<u64>,
-    min_age: Column<i64>,
-    max_age: Column<i64>,
-    hours_flags: Column<u64>,
     hours_blob: Option<BytesColumn>,
     heap: BinaryHeap<Candidate>,
     total: usize,
@@ -528,19 +604,17 @@ impl Collector for SearchCollector {
         Ok(SegmentSearch {
             ctx: self.ctx.clone(),
             segment,
-            points: ff.u64("points")?,
+            summary: Single::new(ff.u64("summary")?),
+            point: Single::new(ff.u64("point")?),
+            more_points: ff.u64("more_points")?,
             area_hash: ff.u64("area_hash")?,
-            top_category: ff.u64("top_category")?,
+            top_category: Single::new(ff.u64("top_category")?),
+            more_tops: ff.u64("more_tops")?,
             verified_at: ff.i64("verified_at")?,
-            created_at: ff.i64("created_at")?,
             updated_at: ff.i64("updated_at")?,
-            fresh_bits: ff.u64("fresh_bits")?,
             id_hi: ff.u64("id_hi")?,
             id_lo: ff.u64("id_lo")?,
             name_key: ff.u64("name_key")?,
-            min_age: ff.i64("min_age")?,
-            max_age: ff.i64("max_age")?,
-            hours_flags: ff.u64("hours_flags")?,
             hours_blob: ff.bytes("hours_blob")?,
             heap: BinaryHeap::new(),
             total: 0,
@@ -570,28 +644,26 @@ impl Collector for SearchCollector {
 }
 
 impl SegmentSearch {
-    fn eligible(&self, doc: DocId) -> bool {
+    fn eligible(&self, doc: DocId, summary: u64) -> bool {
         if let Some(after) = self.ctx.modified_after_micros {
             if self.updated_at.first(doc).unwrap_or(0) <= after {
                 return false;
             }
         }
-        let Some((youngest, oldest)) = self.ctx.ages else {
-            return true;
-        };
-        let min = self.min_age.first(doc).unwrap_or(NO_MINIMUM_AGE);
-        let max = self.max_age.first(doc).unwrap_or(NO_MAXIMUM_AGE);
-        min <= oldest && youngest <= max
+        match self.ctx.ages {
+            Some((youngest, oldest)) => summary::ages_overlap(summary, youngest, oldest),
+            None => true,
+        }
     }
 
     /// Candidates came from slot terms; most are exact already. Services
     /// flagged for it are checked against their full timetable, and on a
     /// public holiday those that close for holidays drop out.
-    fn open(&self, doc: DocId) -> bool {
+    fn open(&self, doc: DocId, summary: u64) -> bool {
         let Some(time) = &self.ctx.time else {
             return true;
         };
-        let flags = self.hours_flags.first(doc).unwrap_or(0);
+        let flags = summary::hours_flags(summary);
         if flags & slots::NEEDS_EXACT != 0 {
             return self
                 .hours(doc)
@@ -599,6 +671,30 @@ impl SegmentSearch {
         }
         !matches!(time, TimeFilter::At { holiday: true, .. })
             || flags & slots::CLOSED_ON_HOLIDAYS == 0
+    }
+
+    /// Metres to the nearest of the service's points, if it has any. With
+    /// `bounded`, points outside the search's bounds count as infinitely
+    /// far (they cannot be within the radius) without computing a distance.
+    fn nearest(&self, doc: DocId, summary: u64, origin: (f64, f64), bounded: bool) -> Option<f64> {
+        let first = self.point.get(doc);
+        if first == 0 {
+            return None;
+        }
+        let distance = |packed: u64| {
+            let point = cells::unpack(packed);
+            match &self.ctx.bounds {
+                Some(b) if bounded && !b.contains(point) => f64::INFINITY,
+                _ => cells::distance_m(origin, point),
+            }
+        };
+        let mut nearest = distance(first);
+        if summary & summary::MORE_POINTS != 0 {
+            for packed in self.more_points.values_for_doc(doc) {
+                nearest = nearest.min(distance(packed));
+            }
+        }
+        Some(nearest)
     }
 
     fn hours(&self, doc: DocId) -> Option<Hours> {
@@ -615,65 +711,64 @@ impl SegmentCollector for SegmentSearch {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let ctx = &self.ctx;
-        let verified = self.verified_at.first(doc).unwrap_or(0);
-        let signals = signals_from(
-            self.fresh_bits.first(doc).unwrap_or(0),
-            verified,
-            self.created_at.first(doc).unwrap_or(0),
-        );
-        let freshness = signals.state(ctx.now, ctx.review);
+        let summary = self.summary.get(doc);
+        let freshness = ctx.freshness_at.state(summary);
         if !ctx.include_stale && freshness == FreshnessState::Overdue {
             return;
         }
         if !ctx.freshness.is_empty() && !ctx.freshness.contains(&freshness) {
             return;
         }
-        if !self.eligible(doc) || !self.open(doc) {
-            return;
-        }
-
         let mut distance_m = None;
         let mut reason = None;
         let mut covering_area = None;
         let mut place = 1.0;
         if let Some(origin) = ctx.point {
-            let nearest = self
-                .points
-                .values_for_doc(doc)
-                .map(|p| cells::distance_m(origin, cells::unpack(p)))
-                .fold(f64::INFINITY, f64::min);
-            let within = nearest <= ctx.radius_m;
-            let best_area = self
-                .area_hash
-                .values_for_doc(doc)
-                .filter_map(|h| ctx.areas.get(&h).map(|a| (h, a)))
-                .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
-            let has_points = nearest.is_finite();
+            let nearest = self.nearest(doc, summary, origin, true);
+            let within = nearest.is_some_and(|d| d <= ctx.radius_m);
+            if !within && ctx.scope == LocationScope::Local {
+                return;
+            }
+            let best_area = if ctx.scope == LocationScope::Local {
+                None
+            } else {
+                self.area_hash
+                    .values_for_doc(doc)
+                    .filter_map(|h| ctx.areas.iter().find(|a| a.hash == h))
+                    .max_by(|a, b| a.factor.total_cmp(&b.factor))
+            };
             let matched = match ctx.scope {
                 LocationScope::Local => within,
-                LocationScope::National => best_area.is_some() && !has_points,
+                LocationScope::National => best_area.is_some() && nearest.is_none(),
                 LocationScope::All => within || best_area.is_some(),
             };
             if !matched {
                 return;
             }
-            if has_points {
-                distance_m = Some(nearest);
-            }
-            let local_factor = if within {
-                distance_factor(nearest)
+            distance_m = if within {
+                nearest
             } else {
-                0.0
+                // Matched through an area: its real distance, for display.
+                self.nearest(doc, summary, origin, false)
             };
-            let area = best_area.map(|a| a.1 .0).unwrap_or(0.0);
+            let local_factor = match distance_m {
+                Some(d) if within => distance_factor(d),
+                _ => 0.0,
+            };
+            let area = best_area.map(|a| a.factor).unwrap_or(0.0);
             if within && local_factor >= area {
                 reason = Some(MatchReason::WithinRadius);
                 place = local_factor;
-            } else if let Some((hash, (factor, _))) = best_area {
+            } else if let Some(best) = best_area {
                 reason = Some(MatchReason::CoversArea);
-                covering_area = Some(hash);
-                place = *factor;
+                covering_area = Some(best);
+                place = best.factor;
             }
+        }
+        // After the place test, which rejects most candidates of a local
+        // search; the opening-hours check can mean reading a timetable.
+        if !self.eligible(doc, summary) || !self.open(doc, summary) {
+            return;
         }
 
         let text = if ctx.use_text_score {
@@ -684,11 +779,13 @@ impl SegmentCollector for SegmentSearch {
         let final_score = text * place * demotion(freshness);
 
         self.total += 1;
-        for top in self.top_category.values_for_doc(doc) {
-            // A handful of top-level categories: a linear scan beats hashing.
-            match self.facets.iter_mut().find(|(h, _)| *h == top) {
-                Some((_, count)) => *count += 1,
-                None => self.facets.push((top, 1)),
+        let top = self.top_category.get(doc);
+        if top != 0 {
+            count_facet(&mut self.facets, top);
+            if summary & summary::MORE_TOPS != 0 {
+                for more in self.more_tops.values_for_doc(doc) {
+                    count_facet(&mut self.facets, more);
+                }
             }
         }
 
@@ -700,7 +797,9 @@ impl SegmentCollector for SegmentSearch {
                 _ => (1u64 << 62) + ((1.0 - place) * 1_000.0) as u64,
             },
             SortOrder::Name => self.name_key.first(doc).unwrap_or(0),
-            SortOrder::RecentlyVerified => u64::MAX - (verified.max(0) as u64),
+            SortOrder::RecentlyVerified => {
+                u64::MAX - (self.verified_at.first(doc).unwrap_or(0).max(0) as u64)
+            }
         };
         // Most matches cannot enter a full heap: decide on the key alone
         // before reading the id or copying anything.
@@ -717,9 +816,7 @@ impl SegmentCollector for SegmentSearch {
                 address: DocAddress::new(self.segment, doc),
                 distance_m,
                 reason,
-                covering_area: covering_area
-                    .and_then(|h| ctx.areas.get(&h))
-                    .map(|a| a.1.clone()),
+                covering_area: covering_area.map(|a| a.code.clone()),
                 score: final_score as f32,
             },
         };
@@ -733,6 +830,14 @@ impl SegmentCollector for SegmentSearch {
 
     fn harvest(self) -> Self::Fruit {
         (self.heap.into_vec(), self.total, self.facets)
+    }
+}
+
+/// A handful of top-level categories: a linear scan beats hashing.
+fn count_facet(facets: &mut Vec<(u64, usize)>, top: u64) {
+    match facets.iter_mut().find(|(h, _)| *h == top) {
+        Some((_, count)) => *count += 1,
+        None => facets.push((top, 1)),
     }
 }
 
@@ -765,5 +870,50 @@ mod tests {
         assert!(area_factor(AreaType::CouncilArea) > area_factor(AreaType::HealthBoard));
         assert!(area_factor(AreaType::HealthBoard) > area_factor(AreaType::Country));
         assert!(area_factor(AreaType::Country) > area_factor(AreaType::Uk));
+    }
+
+    #[test]
+    fn bounds_hold_every_point_within_the_radius() {
+        // Points on circles just inside each radius, all round, at Scottish
+        // and far-north latitudes: all inside the box; just outside the box
+        // is always beyond the radius.
+        for (origin, radius) in [
+            ((55.85, -4.25), 5_000.0),
+            ((55.85, -4.25), 100_000.0),
+            ((60.15, -1.15), 50_000.0),
+            ((0.0, 0.0), 1_000.0),
+        ] {
+            let bounds = Bounds::around(origin, radius);
+            for step in 0..360 {
+                let bearing = f64::from(step).to_radians();
+                let mut lo = 0.0;
+                let mut hi = 5.0;
+                // Bisect for the point at this bearing exactly `radius` away.
+                for _ in 0..60 {
+                    let mid = (lo + hi) / 2.0;
+                    let p = (
+                        origin.0 + mid * bearing.cos(),
+                        origin.1 + mid * bearing.sin() / origin.0.to_radians().cos(),
+                    );
+                    if cells::distance_m(origin, p) < radius {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                let at = |d: f64| {
+                    (
+                        origin.0 + d * bearing.cos(),
+                        origin.1 + d * bearing.sin() / origin.0.to_radians().cos(),
+                    )
+                };
+                assert!(bounds.contains(at(lo)), "{origin:?} {radius} {step}");
+            }
+            let outside_lat = (bounds.latitude.1 + 1e-6, origin.1);
+            assert!(cells::distance_m(origin, outside_lat) > radius);
+            if let Some((_, east)) = bounds.longitude {
+                assert!(cells::distance_m(origin, (origin.0, east + 1e-6)) > radius);
+            }
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! The index schema, its analyzers, and how a service becomes a document.
 
-use chrono::{DateTime, Utc};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
@@ -10,14 +9,14 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, TantivyDocument};
 
-use super::{cells, slots, synonyms};
+use super::{cells, slots, summary, synonyms};
 use crate::model::enums::{LocationType, ServiceStatus};
 use crate::model::freshness::Signals;
 use crate::model::opening::Hours;
 use crate::model::read::{Service, TermRef};
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -39,25 +38,26 @@ pub struct Fields {
     pub status: Field,
     pub kind: Field,
     pub cell: Field,
-    pub points: Field,
+    /// The first located point (`cells::pack`; 0 when none).
+    pub point: Field,
+    /// Every further point, for services at several places.
+    pub more_points: Field,
     pub area_hash: Field,
+    /// Hash of the first top-level category (0 when none).
     pub top_category: Field,
+    /// Hashes of further top-level categories.
+    pub more_tops: Field,
     pub verified_at: Field,
-    /// Creation time (seconds), for the review age of never-verified listings.
-    pub created_at: Field,
-    /// Last change (seconds), for `modified_after`.
+    /// Last change (microseconds), for `modified_after`.
     pub updated_at: Field,
-    /// `FRESH_*` bits: open flags and closure, for ranking and filtering.
-    pub fresh_bits: Field,
+    /// Freshness, hours flags and ages packed into one value (`summary`).
+    pub summary: Field,
     /// The listing's `FreshnessFacts` as JSON, for the `freshness` block of results.
     pub freshness: Field,
     pub name_key: Field,
     pub doc: Field,
     pub slot: Field,
     pub attr: Field,
-    pub min_age: Field,
-    pub max_age: Field,
-    pub hours_flags: Field,
     pub hours_blob: Field,
     pub hours: Field,
     pub concept: Field,
@@ -86,21 +86,19 @@ pub fn build_schema() -> (Schema, Fields) {
         status: b.add_text_field("status", STRING),
         kind: b.add_text_field("kind", STRING),
         cell: b.add_text_field("cell", STRING),
-        points: b.add_u64_field("points", FAST),
+        point: b.add_u64_field("point", FAST),
+        more_points: b.add_u64_field("more_points", FAST),
         area_hash: b.add_u64_field("area_hash", FAST),
         top_category: b.add_u64_field("top_category", FAST),
+        more_tops: b.add_u64_field("more_tops", FAST),
         verified_at: b.add_i64_field("verified_at", FAST | INDEXED),
-        created_at: b.add_i64_field("created_at", FAST),
         updated_at: b.add_i64_field("updated_at", FAST),
-        fresh_bits: b.add_u64_field("fresh_bits", FAST),
+        summary: b.add_u64_field("summary", FAST),
         freshness: b.add_text_field("freshness", STORED),
         name_key: b.add_u64_field("name_key", FAST),
         doc: b.add_text_field("doc", STORED),
         slot: b.add_text_field("slot", STRING),
         attr: b.add_text_field("attr", STRING),
-        min_age: b.add_i64_field("min_age", FAST),
-        max_age: b.add_i64_field("max_age", FAST),
-        hours_flags: b.add_u64_field("hours_flags", FAST),
         hours_blob: b.add_bytes_field("hours_blob", FAST),
         hours: b.add_text_field("hours", STORED),
         concept: b.add_text_field("concept", STRING),
@@ -125,21 +123,19 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         status: f("status")?,
         kind: f("kind")?,
         cell: f("cell")?,
-        points: f("points")?,
+        point: f("point")?,
+        more_points: f("more_points")?,
         area_hash: f("area_hash")?,
         top_category: f("top_category")?,
+        more_tops: f("more_tops")?,
         verified_at: f("verified_at")?,
-        created_at: f("created_at")?,
         updated_at: f("updated_at")?,
-        fresh_bits: f("fresh_bits")?,
+        summary: f("summary")?,
         freshness: f("freshness")?,
         name_key: f("name_key")?,
         doc: f("doc")?,
         slot: f("slot")?,
         attr: f("attr")?,
-        min_age: f("min_age")?,
-        max_age: f("max_age")?,
-        hours_flags: f("hours_flags")?,
         hours_blob: f("hours_blob")?,
         hours: f("hours")?,
         concept: f("concept")?,
@@ -213,9 +209,12 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
             let top = hash(&top.slug);
             if !tops.contains(&top) {
                 tops.push(top);
-                d.add_u64(f.top_category, top);
             }
         }
+    }
+    d.add_u64(f.top_category, tops.first().copied().unwrap_or(0));
+    for &top in tops.iter().skip(1) {
+        d.add_u64(f.more_tops, top);
     }
     for group in &service.community_groups {
         d.add_text(f.community_group, &group.slug);
@@ -227,36 +226,50 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     }
     d.add_text(f.status, service.status.as_str());
 
-    let mut has_point = false;
+    let mut points = Vec::new();
     for loc in service
         .locations
         .iter()
         .filter(|l| l.archived_at.is_none() && l.location_type == LocationType::Physical)
     {
         if let (Some(lat), Some(lon)) = (loc.latitude, loc.longitude) {
-            has_point = true;
-            d.add_u64(f.points, cells::pack(lat, lon));
+            points.push(cells::pack(lat, lon));
             for cell in cells::cells_for_point(lat, lon) {
                 d.add_text(f.cell, cell);
             }
         }
     }
-    if has_point {
+    d.add_u64(f.point, points.first().copied().unwrap_or(0));
+    for &point in points.iter().skip(1) {
+        d.add_u64(f.more_points, point);
+    }
+    if !points.is_empty() {
         d.add_text(f.kind, "local");
     }
     if !service.service_areas.is_empty() {
         d.add_text(f.kind, "area");
     }
-    add_hours_and_eligibility(f, service, &mut d);
+    let hours_flags = add_hours_and_eligibility(f, service, &mut d);
     add_concepts(f, service, &mut d);
     d.add_i64(
         f.verified_at,
         service.last_verified_at.map(|t| t.timestamp()).unwrap_or(0),
     );
     let facts = service.freshness_facts();
-    d.add_i64(f.created_at, service.created_at.timestamp());
     d.add_i64(f.updated_at, service.updated_at.timestamp_micros());
-    d.add_u64(f.fresh_bits, fresh_bits(&Signals::of(&facts)));
+    d.add_u64(
+        f.summary,
+        summary::pack(&summary::Facts {
+            last_verified_at: facts.last_verified_at,
+            created_at: facts.created_at,
+            fresh_bits: fresh_bits(&Signals::of(&facts)),
+            hours_flags,
+            minimum_age: service.eligibility.minimum_age,
+            maximum_age: service.eligibility.maximum_age,
+            more_points: points.len() > 1,
+            more_tops: tops.len() > 1,
+        }),
+    );
     d.add_text(
         f.freshness,
         serde_json::to_string(&facts).unwrap_or_default(),
@@ -305,41 +318,20 @@ fn fold(text: &str) -> String {
     })
 }
 
-/// Ages with no limit, as stored in the age fast fields.
-pub const NO_MINIMUM_AGE: i64 = 0;
-pub const NO_MAXIMUM_AGE: i64 = 1_000;
-
-/// Opening-hours slots and flags, eligibility and the attributes the
-/// search filters ask about (free, language, accessibility, access, delivery).
-fn add_hours_and_eligibility(f: &Fields, service: &Service, d: &mut TantivyDocument) {
+/// Opening-hours slots and the attributes the search filters ask about
+/// (free, language, accessibility, access, delivery). Returns the hours
+/// flags (`slots::NEEDS_EXACT`, `slots::CLOSED_ON_HOLIDAYS`).
+fn add_hours_and_eligibility(f: &Fields, service: &Service, d: &mut TantivyDocument) -> u64 {
     let hours = Hours::of(service);
     let (slots, flags) = slots::terms(&hours);
     for slot in slots {
         d.add_text(f.slot, slot);
     }
-    d.add_u64(f.hours_flags, flags);
     let json = serde_json::to_string(&hours).unwrap_or_default();
     if flags & slots::NEEDS_EXACT != 0 {
         d.add_bytes(f.hours_blob, json.as_bytes());
     }
     d.add_text(f.hours, json);
-
-    d.add_i64(
-        f.min_age,
-        service
-            .eligibility
-            .minimum_age
-            .map(i64::from)
-            .unwrap_or(NO_MINIMUM_AGE),
-    );
-    d.add_i64(
-        f.max_age,
-        service
-            .eligibility
-            .maximum_age
-            .map(i64::from)
-            .unwrap_or(NO_MAXIMUM_AGE),
-    );
     if service.free == Some(true) {
         d.add_text(f.attr, "free");
     }
@@ -373,6 +365,7 @@ fn add_hours_and_eligibility(f: &Fields, service: &Service, d: &mut TantivyDocum
             d.add_text(f.attr, format!("has:{kind}"));
         }
     }
+    flags
 }
 
 /// Whether a service belongs in the index at all: archived ones do not.
@@ -396,18 +389,6 @@ pub fn fresh_bits(signals: &Signals) -> u64 {
         bits |= FRESH_REVIEW_FLAG;
     }
     bits
-}
-
-/// The signals back from a document's fast fields.
-pub fn signals_from(bits: u64, verified_at: i64, created_at: i64) -> Signals {
-    let time = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
-    Signals {
-        active: bits & FRESH_CLOSED == 0,
-        closure_flag: bits & FRESH_CLOSURE_FLAG != 0,
-        review_flag: bits & FRESH_REVIEW_FLAG != 0,
-        last_verified_at: (verified_at != 0).then(|| time(verified_at)),
-        created_at: time(created_at),
-    }
 }
 
 /// Statuses shown when the caller does not ask for others.
