@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{BytesColumn, Cardinality, Column};
+use tantivy::columnar::{BytesColumn, Cardinality, Column, StrColumn};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
     TermQuery,
@@ -578,7 +578,12 @@ pub struct SegmentSearch {
     point: Single,
     more_points: Column<u64>,
     area_hash: Column<u64>,
-    top_category: Single,
+    /// Term ordinals of the first top-level category (`None` when no
+    /// document in the segment has one).
+    top_category: Option<StrColumn>,
+    top_full: bool,
+    /// Matches per top-level category ordinal.
+    top_counts: Vec<usize>,
     more_tops: Column<u64>,
     verified_at: Column<i64>,
     updated_at: Column<i64>,
@@ -601,6 +606,7 @@ impl Collector for SearchCollector {
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentSearch> {
         let ff = reader.fast_fields();
+        let top_category = ff.str("top_category")?;
         Ok(SegmentSearch {
             ctx: self.ctx.clone(),
             segment,
@@ -608,7 +614,11 @@ impl Collector for SearchCollector {
             point: Single::new(ff.u64("point")?),
             more_points: ff.u64("more_points")?,
             area_hash: ff.u64("area_hash")?,
-            top_category: Single::new(ff.u64("top_category")?),
+            top_full: top_category
+                .as_ref()
+                .is_some_and(|c| c.ords().get_cardinality() == Cardinality::Full),
+            top_counts: vec![0; top_category.as_ref().map_or(0, |c| c.num_terms())],
+            top_category,
             more_tops: ff.u64("more_tops")?,
             verified_at: ff.i64("verified_at")?,
             updated_at: ff.i64("updated_at")?,
@@ -779,13 +789,20 @@ impl SegmentCollector for SegmentSearch {
         let final_score = text * place * demotion(freshness);
 
         self.total += 1;
-        let top = self.top_category.get(doc);
-        if top != 0 {
-            count_facet(&mut self.facets, top);
-            if summary & summary::MORE_TOPS != 0 {
-                for more in self.more_tops.values_for_doc(doc) {
-                    count_facet(&mut self.facets, more);
-                }
+        if let Some(tops) = &self.top_category {
+            let ords = tops.ords();
+            let first = if self.top_full {
+                Some(ords.values.get_val(doc))
+            } else {
+                ords.first(doc)
+            };
+            if let Some(count) = first.and_then(|ord| self.top_counts.get_mut(ord as usize)) {
+                *count += 1;
+            }
+        }
+        if summary & summary::MORE_TOPS != 0 {
+            for more in self.more_tops.values_for_doc(doc) {
+                add_facet(&mut self.facets, more, 1);
             }
         }
 
@@ -828,16 +845,24 @@ impl SegmentCollector for SegmentSearch {
         }
     }
 
-    fn harvest(self) -> Self::Fruit {
+    fn harvest(mut self) -> Self::Fruit {
+        if let Some(tops) = &self.top_category {
+            let mut slug = String::new();
+            for (ord, &count) in self.top_counts.iter().enumerate() {
+                if count > 0 && tops.ord_to_str(ord as u64, &mut slug).unwrap_or(false) {
+                    add_facet(&mut self.facets, hash(&slug), count);
+                }
+            }
+        }
         (self.heap.into_vec(), self.total, self.facets)
     }
 }
 
 /// A handful of top-level categories: a linear scan beats hashing.
-fn count_facet(facets: &mut Vec<(u64, usize)>, top: u64) {
+fn add_facet(facets: &mut Vec<(u64, usize)>, top: u64, count: usize) {
     match facets.iter_mut().find(|(h, _)| *h == top) {
-        Some((_, count)) => *count += 1,
-        None => facets.push((top, 1)),
+        Some((_, n)) => *n += count,
+        None => facets.push((top, count)),
     }
 }
 

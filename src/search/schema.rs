@@ -16,7 +16,7 @@ use crate::model::opening::Hours;
 use crate::model::read::{Service, TermRef};
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -43,7 +43,8 @@ pub struct Fields {
     /// Every further point, for services at several places.
     pub more_points: Field,
     pub area_hash: Field,
-    /// Hash of the first top-level category (0 when none).
+    /// Slug of the first top-level category, as a dictionary-encoded
+    /// column: a few bits per document where a hash took 64.
     pub top_category: Field,
     /// Hashes of further top-level categories.
     pub more_tops: Field,
@@ -89,7 +90,7 @@ pub fn build_schema() -> (Schema, Fields) {
         point: b.add_u64_field("point", FAST),
         more_points: b.add_u64_field("more_points", FAST),
         area_hash: b.add_u64_field("area_hash", FAST),
-        top_category: b.add_u64_field("top_category", FAST),
+        top_category: b.add_text_field("top_category", FAST),
         more_tops: b.add_u64_field("more_tops", FAST),
         verified_at: b.add_i64_field("verified_at", FAST | INDEXED),
         updated_at: b.add_i64_field("updated_at", FAST),
@@ -206,15 +207,16 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
             d.add_text(f.raw, &t.name);
         }
         if let Some(top) = lineage.last() {
-            let top = hash(&top.slug);
-            if !tops.contains(&top) {
-                tops.push(top);
+            if !tops.contains(&top.slug) {
+                tops.push(top.slug.clone());
             }
         }
     }
-    d.add_u64(f.top_category, tops.first().copied().unwrap_or(0));
-    for &top in tops.iter().skip(1) {
-        d.add_u64(f.more_tops, top);
+    if let Some(first) = tops.first() {
+        d.add_text(f.top_category, first);
+    }
+    for top in tops.iter().skip(1) {
+        d.add_u64(f.more_tops, hash(top));
     }
     for group in &service.community_groups {
         d.add_text(f.community_group, &group.slug);

@@ -544,6 +544,68 @@ async fn filters_facets_sorting_and_paging() {
 }
 
 #[tokio::test]
+async fn a_service_under_two_top_level_categories_counts_once_in_each_facet() {
+    let app = spawn_app().await;
+    let fx = Fixture::new(&app).await;
+    // Food and housing at two venues (the far one first): the second
+    // category and the nearer venue are the index's rarely-read extras.
+    fx.service_at(
+        &app,
+        "Golf food and tenancy hub",
+        &[north(3_000.0), north(800.0)],
+        json!({"categories": ["food-banks", "community-pantries", "tenancy-support"]}),
+    )
+    .await;
+    fx.service_at(
+        &app,
+        "Hotel pantry",
+        &[north(1_500.0)],
+        json!({"categories": ["community-pantries"]}),
+    )
+    .await;
+    let all = search_until(&app, &here(), |b| b["pagination"]["total_items"] == 2).await;
+    let count = |slug: &str| {
+        all["facets"]["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["slug"] == slug)
+            .map(|f| f["count"].clone())
+    };
+    assert_eq!(count("food"), Some(json!(2)));
+    assert_eq!(count("housing"), Some(json!(1)));
+    let hub = &all["data"][0];
+    assert_eq!(hub["service"]["name"], "Golf food and tenancy hub");
+    assert_eq!(hub["distance_m"], 800, "the nearer of its two venues");
+
+    let housing = app
+        .get(&format!(
+            "/api/v1/services/search?category=housing&{}",
+            here()
+        ))
+        .await
+        .expect(200);
+    assert_eq!(names(&housing.body), ["Golf food and tenancy hub"]);
+    assert_eq!(
+        housing.body["facets"]["categories"],
+        json!([
+            {"slug": "food", "name": count_name(&all, "food"), "count": 1},
+            {"slug": "housing", "name": count_name(&all, "housing"), "count": 1}
+        ])
+    );
+}
+
+fn count_name(body: &Value, slug: &str) -> Value {
+    body["facets"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["slug"] == slug)
+        .map(|f| f["name"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
 async fn bad_search_parameters_are_400() {
     let app = spawn_app().await;
     for (query, field) in [
