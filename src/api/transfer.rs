@@ -206,7 +206,10 @@ async fn import_package(
             .map_err(|e| ApiError::Unavailable(e.to_string()))?;
         let importer = Importer::new(stamp, &postcodes, dry_run);
         Ok(crate::hsds::tabular::import_package(
-            &mut conn, &importer, &unpacked,
+            &mut conn,
+            &importer,
+            &unpacked,
+            |_| {},
         ))
     })
     .await??;

@@ -42,7 +42,15 @@ pub fn import(settings: &Settings, path: PathBuf, dry_run: bool) -> anyhow::Resu
             &postcodes,
             dry_run,
         );
-        let report = super::tabular::import_package(&mut conn, &importer, &path);
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} records imported ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        let report = super::tabular::import_package(&mut conn, &importer, &path, |n| {
+            bar.set_position(n as u64)
+        });
+        bar.finish_and_clear();
         println!("{}", serde_json::to_string_pretty(&report)?);
         eprintln!(
             "{} created, {} updated, {} unchanged, {} rejected",

@@ -82,6 +82,19 @@ impl Report {
         }
     }
 
+    /// Adds another report's counts and reasons (keeping the lists bounded).
+    pub(crate) fn absorb(&mut self, other: Report) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.rejected += other.rejected;
+        let room = 1_000usize.saturating_sub(self.rejections.len());
+        self.rejections
+            .extend(other.rejections.into_iter().take(room));
+        let room = 1_000usize.saturating_sub(self.warnings.len());
+        self.warnings.extend(other.warnings.into_iter().take(room));
+    }
+
     pub(crate) fn count(
         &mut self,
         record: usize,

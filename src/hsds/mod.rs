@@ -5,6 +5,7 @@ pub mod cli;
 pub mod export;
 pub mod federation;
 pub mod import;
+pub mod staging;
 pub mod store;
 pub mod tabular;
 pub mod types;

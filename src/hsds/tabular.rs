@@ -1,15 +1,18 @@
 //! The HSDS tabular data package: one CSV file per table plus
 //! `datapackage.json`, columns as the HSDS 3.0 schemas list them.
 //! Export writes it from the nested records; import joins the tables back
-//! into nested records (child tables are held in memory, keyed by parent;
-//! `services.csv` is read row by row) and imports them like JSON.
+//! into nested records through an on-disk staging store (`staging`) and
+//! imports them like NDJSON.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde_json::{Map, Value};
 
-use super::import::{Importer, Report};
+use super::import::{import_file, Importer, Report};
+use super::staging::{Row, Staging};
 use super::types;
 use crate::db::DbConnection;
 
@@ -245,14 +248,19 @@ pub fn write_package(conn: &mut DbConnection, dir: &Path) -> anyhow::Result<usiz
     Ok(count)
 }
 
-type Row = Map<String, Value>;
-
-/// Reads one CSV table as rows of non-empty cells (numbers where the
-/// schema says so). A file that is missing is an empty table.
-fn read_table(dir: &Path, table: &Table, report: &mut Report, required: &[&str]) -> Vec<Row> {
+/// Reads one CSV table row by row as maps of non-empty cells (numbers where
+/// the schema says so), handing each to `each`. A file that is missing is
+/// an empty table; unreadable rows are reported.
+fn read_table(
+    dir: &Path,
+    table: &Table,
+    report: &mut Report,
+    required: &[&str],
+    mut each: impl FnMut(Row) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let path = dir.join(&table.path);
     let Ok(mut reader) = csv::Reader::from_path(&path) else {
-        return Vec::new();
+        return Ok(());
     };
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
@@ -262,7 +270,7 @@ fn read_table(dir: &Path, table: &Table, report: &mut Report, required: &[&str])
                 None,
                 Err(format!("{}: unreadable header: {e}", table.path)),
             );
-            return Vec::new();
+            return Ok(());
         }
     };
     if let Some(missing) = required.iter().find(|r| !headers.iter().any(|h| h == *r)) {
@@ -274,14 +282,13 @@ fn read_table(dir: &Path, table: &Table, report: &mut Report, required: &[&str])
                 table.path
             )),
         );
-        return Vec::new();
+        return Ok(());
     }
     let numeric: HashMap<&str, bool> = table
         .columns
         .iter()
         .map(|(c, t)| (c.as_str(), t == "number"))
         .collect();
-    let mut rows = Vec::new();
     for (n, record) in reader.records().enumerate() {
         match record {
             Ok(record) => {
@@ -297,7 +304,7 @@ fn read_table(dir: &Path, table: &Table, report: &mut Report, required: &[&str])
                     };
                     row.insert(h.clone(), value);
                 }
-                rows.push(row);
+                each(row)?;
             }
             Err(e) => report.count(
                 n + 2,
@@ -306,32 +313,25 @@ fn read_table(dir: &Path, table: &Table, report: &mut Report, required: &[&str])
             ),
         }
     }
-    rows
+    Ok(())
 }
 
-fn by(rows: Vec<Row>, key: &str) -> HashMap<String, Vec<Row>> {
-    let mut out: HashMap<String, Vec<Row>> = HashMap::new();
-    for row in rows {
-        if let Some(k) = row.get(key).and_then(Value::as_str) {
-            out.entry(k.to_string()).or_default().push(row);
-        }
-    }
-    out
-}
-
-fn children(map: &HashMap<String, Vec<Row>>, id: &str) -> Value {
-    Value::Array(
-        map.get(id)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .map(Value::Object)
-            .collect(),
-    )
+fn text<'r>(row: &'r Row, column: &str) -> Option<&'r str> {
+    row.get(column).and_then(Value::as_str)
 }
 
 /// Imports a package directory (or the directory of a `datapackage.json`).
-pub fn import_package(conn: &mut DbConnection, importer: &Importer<'_>, path: &Path) -> Report {
+/// The tables are staged in a scratch database on disk and joined back
+/// into nested records, written to a scratch NDJSON file that then imports
+/// like any other: memory holds one record at a time, whatever the size of
+/// the package. Records are numbered in that file: services first, then
+/// organisations.
+pub fn import_package(
+    conn: &mut DbConnection,
+    importer: &Importer<'_>,
+    path: &Path,
+    progress: impl FnMut(usize),
+) -> Report {
     let dir = if path.is_file() {
         path.parent().unwrap_or(Path::new("."))
     } else {
@@ -341,165 +341,215 @@ pub fn import_package(conn: &mut DbConnection, importer: &Importer<'_>, path: &P
         dry_run: importer.dry_run,
         ..Report::default()
     };
-    let all = tables();
-    let table = |name: &str| all.iter().find(|t| t.name == name);
-    let load = |name: &str, required: &[&str], report: &mut Report| {
-        table(name)
-            .map(|t| read_table(dir, t, report, required))
-            .unwrap_or_default()
-    };
-    let terms: HashMap<String, Row> = load("taxonomy_term", &["id", "name"], &mut report)
-        .into_iter()
-        .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r)))
-        .collect();
-    let with_terms = |rows: Vec<Row>| -> Vec<Row> {
-        rows.into_iter()
-            .map(|mut a| {
-                if let Some(t) = a
-                    .get("taxonomy_term_id")
-                    .and_then(Value::as_str)
-                    .and_then(|id| terms.get(id))
-                {
-                    let mut term = t.clone();
-                    term.entry("description")
-                        .or_insert_with(|| t.get("name").cloned().unwrap_or(Value::Null));
-                    a.insert("taxonomy_term".into(), Value::Object(term));
-                }
-                a
-            })
-            .collect()
-    };
-    let attributes = by(
-        with_terms(load("attribute", &["id"], &mut report)),
-        "link_id",
-    );
-    let addresses = by(
-        load("address", &["id", "location_id"], &mut report),
-        "location_id",
-    );
-    let accessibility = by(
-        load("accessibility", &["id", "location_id"], &mut report),
-        "location_id",
-    );
-    let mut locations: HashMap<String, Row> = HashMap::new();
-    for mut l in load("location", &["id", "location_type"], &mut report) {
-        let Some(id) = l.get("id").and_then(Value::as_str).map(str::to_string) else {
-            continue;
-        };
-        l.insert("addresses".into(), children(&addresses, &id));
-        l.insert("accessibility".into(), children(&accessibility, &id));
-        l.insert("attributes".into(), children(&attributes, &id));
-        locations.insert(id, l);
-    }
-    let phones = load("phone", &["id", "number"], &mut report);
-    let org_phones = by(phones.clone(), "organization_id");
-    let service_phones = by(phones, "service_id");
-    let identifiers = by(
-        load(
-            "organization_identifier",
-            &["id", "identifier"],
-            &mut report,
-        ),
-        "organization_id",
-    );
-    let mut organizations: HashMap<String, Row> = HashMap::new();
-    let mut org_order = Vec::new();
-    for mut o in load("organization", &["id", "name"], &mut report) {
-        let Some(id) = o.get("id").and_then(Value::as_str).map(str::to_string) else {
-            continue;
-        };
-        o.insert("phones".into(), children(&org_phones, &id));
-        o.insert(
-            "organization_identifiers".into(),
-            children(&identifiers, &id),
-        );
-        org_order.push(id.clone());
-        organizations.insert(id, o);
-    }
-    let sals = by(
-        load("service_at_location", &["id", "service_id"], &mut report),
-        "service_id",
-    );
-    let schedules = by(load("schedule", &["id"], &mut report), "service_id");
-    let areas = by(load("service_area", &["id"], &mut report), "service_id");
-    let languages = by(load("language", &["id"], &mut report), "service_id");
-    let costs = by(load("cost_option", &["id"], &mut report), "service_id");
-    let mut used_locations: std::collections::HashSet<String> = Default::default();
-    let services = load("service", &["id", "name", "status"], &mut report);
-    for (n, mut s) in services.into_iter().enumerate() {
-        let id = s
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        if let Some(org) = s
-            .get("organization_id")
-            .and_then(Value::as_str)
-            .and_then(|o| organizations.get(o))
-        {
-            s.insert("organization".into(), Value::Object(org.clone()));
-        }
-        let links: Vec<Value> = sals
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .map(|sal| {
-                let mut sal = sal.clone();
-                if let Some(l) = sal
-                    .get("location_id")
-                    .and_then(Value::as_str)
-                    .and_then(|l| locations.get(l))
-                {
-                    used_locations.insert(
-                        l.get("id")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
-                    );
-                    sal.insert("location".into(), Value::Object(l.clone()));
-                }
-                Value::Object(sal)
-            })
-            .collect();
-        s.insert("service_at_locations".into(), Value::Array(links));
-        s.insert("phones".into(), children(&service_phones, &id));
-        s.insert("schedules".into(), children(&schedules, &id));
-        s.insert("service_areas".into(), children(&areas, &id));
-        s.insert("languages".into(), children(&languages, &id));
-        s.insert("cost_options".into(), children(&costs, &id));
-        s.insert("attributes".into(), children(&attributes, &id));
-        let result = importer.import(conn, Value::Object(s));
-        let id = Some(crate::model::values::clip(&id));
-        report.note(n + 1, &id, importer);
-        report.count(n + 1, id, result);
-    }
-    // Organisations (and their other locations) that no service brought in.
-    let mut by_org: HashMap<String, Vec<Value>> = HashMap::new();
-    for (id, l) in &locations {
-        if !used_locations.contains(id) {
-            if let Some(org) = l.get("organization_id").and_then(Value::as_str) {
-                by_org
-                    .entry(org.to_string())
-                    .or_default()
-                    .push(Value::Object(l.clone()));
+    let assembled = tempfile::tempdir()
+        .context("creating a scratch directory")
+        .and_then(|scratch| {
+            let records = assemble(dir, scratch.path(), &mut report)?;
+            Ok((scratch, records))
+        });
+    match assembled {
+        Ok((_scratch, records)) => match std::fs::File::open(&records) {
+            Ok(file) => {
+                let imported = import_file(conn, importer, BufReader::new(file), progress);
+                report.absorb(imported);
             }
-        }
-    }
-    for (n, id) in org_order.iter().enumerate() {
-        let Some(org) = organizations.get(id) else {
-            continue;
-        };
-        let mut org = org.clone();
-        org.insert(
-            "locations".into(),
-            Value::Array(by_org.remove(id).unwrap_or_default()),
-        );
-        let result = importer.import(conn, Value::Object(org));
-        let id = Some(crate::model::values::clip(id));
-        report.note(n + 1, &id, importer);
-        report.count(n + 1, id, result);
+            Err(e) => report.count(0, None, Err(format!("reading the joined records: {e}"))),
+        },
+        Err(e) => report.count(0, None, Err(format!("joining the package: {e:#}"))),
     }
     report
+}
+
+/// The child tables: (table, columns a row must have, column it hangs from,
+/// staging name).
+const CHILDREN: &[(&str, &[&str], &str, &str)] = &[
+    ("taxonomy_term", &["id", "name"], "id", "taxonomy_term"),
+    ("attribute", &["id"], "link_id", "attribute"),
+    ("address", &["id", "location_id"], "location_id", "address"),
+    (
+        "accessibility",
+        &["id", "location_id"],
+        "location_id",
+        "accessibility",
+    ),
+    ("phone", &["id", "number"], "organization_id", "org_phone"),
+    ("phone", &["id", "number"], "service_id", "service_phone"),
+    (
+        "organization_identifier",
+        &["id", "identifier"],
+        "organization_id",
+        "identifier",
+    ),
+    (
+        "service_at_location",
+        &["id", "service_id"],
+        "service_id",
+        "service_at_location",
+    ),
+    ("schedule", &["id"], "service_id", "schedule"),
+    ("service_area", &["id"], "service_id", "service_area"),
+    ("language", &["id"], "service_id", "language"),
+    ("cost_option", &["id"], "service_id", "cost_option"),
+    ("location", &["id", "location_type"], "id", "location"),
+    ("organization", &["id", "name"], "id", "organization"),
+];
+
+/// Stages every table, then writes the nested records as NDJSON; returns
+/// the file.
+fn assemble(dir: &Path, scratch: &Path, report: &mut Report) -> anyhow::Result<PathBuf> {
+    let mut staging = Staging::create(&scratch.join("staging.db"))?;
+    let all = tables();
+    let table = |name: &str| all.iter().find(|t| t.name == name);
+    for &(name, required, key, stage) in CHILDREN {
+        let Some(t) = table(name) else { continue };
+        // A file read twice (phones by organisation and by service) reports its problems once.
+        let mut quiet = Report::default();
+        let sink = if stage == "service_phone" {
+            &mut quiet
+        } else {
+            &mut *report
+        };
+        read_table(dir, t, sink, required, |row| {
+            if let Some(k) = text(&row, key) {
+                staging.add(stage, k, &row)?;
+            }
+            if stage == "location" {
+                if let (Some(id), Some(org)) = (text(&row, "id"), text(&row, "organization_id")) {
+                    let mut link = Row::new();
+                    link.insert("id".into(), Value::String(id.to_string()));
+                    staging.add("location_of_org", org, &link)?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if let Some(t) = table("service") {
+        read_table(dir, t, report, &["id", "name", "status"], |row| {
+            let id = text(&row, "id").unwrap_or_default().to_string();
+            staging.add("service", &id, &row)
+        })?;
+    }
+    staging.seal()?;
+
+    let path = scratch.join("records.ndjson");
+    let mut out = BufWriter::new(std::fs::File::create(&path)?);
+    let mut after = -1;
+    loop {
+        let page = staging.page("service", after, 500)?;
+        let Some((last, _, _)) = page.last() else {
+            break;
+        };
+        after = *last;
+        for (_, id, mut s) in page {
+            if let Some(org) = text(&s, "organization_id").map(str::to_string) {
+                if let Some(org) = organization(&mut staging, &org)? {
+                    s.insert("organization".into(), Value::Object(org));
+                }
+            }
+            let mut links = Vec::new();
+            for mut sal in staging.rows("service_at_location", &id)? {
+                if let Some(location_id) = text(&sal, "location_id").map(str::to_string) {
+                    if let Some(l) = location(&mut staging, &location_id)? {
+                        staging.add("used_location", &location_id, &Row::new())?;
+                        sal.insert("location".into(), Value::Object(l));
+                    }
+                }
+                links.push(Value::Object(sal));
+            }
+            s.insert("service_at_locations".into(), Value::Array(links));
+            for (field, stage) in [
+                ("phones", "service_phone"),
+                ("schedules", "schedule"),
+                ("service_areas", "service_area"),
+                ("languages", "language"),
+                ("cost_options", "cost_option"),
+            ] {
+                s.insert(field.into(), children(&mut staging, stage, &id)?);
+            }
+            s.insert("attributes".into(), attributes(&mut staging, &id)?);
+            writeln!(out, "{}", Value::Object(s))?;
+        }
+    }
+    // Organisations, with the locations no service brought in.
+    let mut after = -1;
+    loop {
+        let page = staging.page("organization", after, 500)?;
+        let Some((last, _, _)) = page.last() else {
+            break;
+        };
+        after = *last;
+        for (_, id, _) in page {
+            let Some(mut org) = organization(&mut staging, &id)? else {
+                continue;
+            };
+            let mut locations = Vec::new();
+            for link in staging.rows("location_of_org", &id)? {
+                let Some(location_id) = text(&link, "id") else {
+                    continue;
+                };
+                if staging.first("used_location", location_id)?.is_none() {
+                    if let Some(l) = location(&mut staging, location_id)? {
+                        locations.push(Value::Object(l));
+                    }
+                }
+            }
+            org.insert("locations".into(), Value::Array(locations));
+            writeln!(out, "{}", Value::Object(org))?;
+        }
+    }
+    out.flush()?;
+    Ok(path)
+}
+
+fn children(staging: &mut Staging, stage: &str, id: &str) -> anyhow::Result<Value> {
+    Ok(Value::Array(
+        staging
+            .rows(stage, id)?
+            .into_iter()
+            .map(Value::Object)
+            .collect(),
+    ))
+}
+
+/// Attributes of a record, each with its taxonomy term joined in.
+fn attributes(staging: &mut Staging, id: &str) -> anyhow::Result<Value> {
+    let mut out = Vec::new();
+    for mut a in staging.rows("attribute", id)? {
+        if let Some(term_id) = text(&a, "taxonomy_term_id").map(str::to_string) {
+            if let Some(mut term) = staging.first("taxonomy_term", &term_id)? {
+                let name = term.get("name").cloned().unwrap_or(Value::Null);
+                term.entry("description").or_insert(name);
+                a.insert("taxonomy_term".into(), Value::Object(term));
+            }
+        }
+        out.push(Value::Object(a));
+    }
+    Ok(Value::Array(out))
+}
+
+fn organization(staging: &mut Staging, id: &str) -> anyhow::Result<Option<Row>> {
+    let Some(mut o) = staging.first("organization", id)? else {
+        return Ok(None);
+    };
+    o.insert("phones".into(), children(staging, "org_phone", id)?);
+    o.insert(
+        "organization_identifiers".into(),
+        children(staging, "identifier", id)?,
+    );
+    Ok(Some(o))
+}
+
+fn location(staging: &mut Staging, id: &str) -> anyhow::Result<Option<Row>> {
+    let Some(mut l) = staging.first("location", id)? else {
+        return Ok(None);
+    };
+    l.insert("addresses".into(), children(staging, "address", id)?);
+    l.insert(
+        "accessibility".into(),
+        children(staging, "accessibility", id)?,
+    );
+    l.insert("attributes".into(), attributes(staging, id)?);
+    Ok(Some(l))
 }
 
 /// Writes a package directory as a zip archive (streamed: no seeking).

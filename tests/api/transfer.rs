@@ -475,6 +475,7 @@ async fn the_tabular_data_package_round_trips_and_a_missing_column_is_reported()
         &mut target.conn(),
         &package_importer(&postcodes),
         dir.path(),
+        |_| {},
     );
     assert_eq!((report.created, report.rejected), (262, 0), "{report:?}");
     assert_eq!(snapshot(&source).await, snapshot(&target).await);
@@ -482,6 +483,7 @@ async fn the_tabular_data_package_round_trips_and_a_missing_column_is_reported()
         &mut target.conn(),
         &package_importer(&postcodes),
         dir.path(),
+        |_| {},
     );
     assert_eq!(
         (again.created, again.updated, again.rejected),
@@ -494,7 +496,12 @@ async fn the_tabular_data_package_round_trips_and_a_missing_column_is_reported()
     let example =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hsds/examples/csv");
     let fresh = spawn_app().await;
-    let report = import_package(&mut fresh.conn(), &package_importer(&postcodes), &example);
+    let report = import_package(
+        &mut fresh.conn(),
+        &package_importer(&postcodes),
+        &example,
+        |_| {},
+    );
     assert_eq!(report.rejected, 0, "{report:?}");
     assert_eq!(all(&fresh, "/api/v1/services").await.len(), 1);
 
@@ -524,6 +531,7 @@ async fn the_tabular_data_package_round_trips_and_a_missing_column_is_reported()
         &mut other.conn(),
         &package_importer(&postcodes),
         broken.path(),
+        |_| {},
     );
     assert_eq!(report.rejected, 1, "{report:?}");
     assert!(
