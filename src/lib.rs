@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod geo;
 pub mod hours;
 pub mod hsds;
+pub mod http_retry;
 pub mod jobs;
 pub mod keys_cli;
 pub mod links;

@@ -3,7 +3,7 @@
 //! record's writes are attributed to `system:federation:<base>` in the
 //! audit log, which is where its source is recorded.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -58,11 +58,25 @@ fn page_url(pull: &Pull, page: u32) -> Url {
     url
 }
 
+/// The longest `Retry-After` a pull waits out; asked for longer, it stops
+/// (run it again later) rather than sit idle.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// How long to wait before retrying: our backoff, or longer if the server
+/// asked; `Err` when it asked for more than `MAX_RETRY_AFTER`.
+fn retry_wait(backoff: Duration, asked: Option<Duration>) -> Result<Duration, Duration> {
+    match asked {
+        Some(asked) if asked > MAX_RETRY_AFTER => Err(asked),
+        Some(asked) => Ok(backoff.max(asked)),
+        None => Ok(backoff),
+    }
+}
+
 async fn fetch(client: &reqwest::Client, url: &Url, pull: &Pull) -> Result<HsdsPage, String> {
     let mut wait = pull.backoff;
     let mut attempt = 0;
     loop {
-        let outcome = match client.get(url.clone()).send().await {
+        let (reason, retry, asked) = match client.get(url.clone()).send().await {
             Ok(res) if res.status().is_success() => {
                 return res
                     .json::<HsdsPage>()
@@ -72,16 +86,26 @@ async fn fetch(client: &reqwest::Client, url: &Url, pull: &Pull) -> Result<HsdsP
             Ok(res) => {
                 let status = res.status();
                 let retry = status.is_server_error() || status.as_u16() == 429;
-                (format!("{url}: HTTP {status}"), retry)
+                let asked = crate::http_retry::retry_after(res.headers(), SystemTime::now());
+                (format!("{url}: HTTP {status}"), retry, asked)
             }
-            Err(e) => (format!("{url}: {e}"), e.is_timeout() || e.is_connect()),
+            Err(e) => (
+                format!("{url}: {e}"),
+                e.is_timeout() || e.is_connect(),
+                None,
+            ),
         };
-        let (reason, retry) = outcome;
         if !retry || attempt >= pull.retries {
             return Err(reason);
         }
-        tracing::info!(%reason, attempt, "retrying a federation page");
-        tokio::time::sleep(wait).await;
+        let pause = retry_wait(wait, asked).map_err(|asked| {
+            format!(
+                "{reason}; the server asked to wait {} s (Retry-After), longer than a pull waits",
+                asked.as_secs()
+            )
+        })?;
+        tracing::info!(%reason, attempt, wait_ms = pause.as_millis() as u64, "retrying a federation page");
+        tokio::time::sleep(pause).await;
         wait *= 2;
         attempt += 1;
     }
@@ -149,6 +173,25 @@ mod tests {
         assert_eq!(
             page_url(&pull, 3).as_str(),
             "https://example.org/openreferral/services?full_service=true&page=3&per_page=50&modified_after=2026-11-01T00%3A00%3A00%2B00%3A00"
+        );
+    }
+
+    #[test]
+    fn a_retry_waits_at_least_as_long_as_the_server_asked() {
+        let backoff = Duration::from_secs(2);
+        assert_eq!(retry_wait(backoff, None), Ok(backoff));
+        assert_eq!(
+            retry_wait(backoff, Some(Duration::from_secs(1))),
+            Ok(backoff)
+        );
+        assert_eq!(
+            retry_wait(backoff, Some(Duration::from_secs(30))),
+            Ok(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_wait(backoff, Some(Duration::from_secs(3_600))),
+            Err(Duration::from_secs(3_600)),
+            "an hour is longer than a pull sits idle"
         );
     }
 }

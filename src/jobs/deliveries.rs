@@ -32,7 +32,7 @@ pub async fn deliver_due(
     let count = due.len();
     for delivery in due {
         let started = clock.now();
-        let (record, delivered, retryable) = match (
+        let (record, delivered, retryable, asked) = match (
             serde_json::from_str::<Event>(&delivery.payload),
             url::Url::parse(&delivery.url),
         ) {
@@ -59,25 +59,28 @@ pub async fn deliver_due(
                         },
                         delivered,
                         retryable,
+                        a.retry_after_secs.map(std::time::Duration::from_secs),
                     )
                 }
                 Err(why) => (
                     refused(started, &format!("webhook URL refused: {why}")),
                     false,
                     false,
+                    None,
                 ),
             },
             _ => (
                 refused(started, "the queued event or its URL could not be read"),
                 false,
                 false,
+                None,
             ),
         };
         let attempts_so_far = u32::try_from(delivery.attempts)
             .unwrap_or(u32::MAX)
             .saturating_add(1);
         let next = if retryable {
-            policy.next_attempt_at(attempts_so_far, started)
+            policy.next_attempt_honouring(attempts_so_far, started, asked)
         } else {
             None
         };

@@ -13,7 +13,7 @@
 //!   final URL instead.
 
 use std::error::Error as _;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use reqwest::{header, redirect, Client, StatusCode};
@@ -68,6 +68,9 @@ pub struct Attempt {
     /// read or stored.
     pub detail: String,
     pub elapsed_ms: u64,
+    /// How long the receiver asked us to wait (`Retry-After` on a 429 or 503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 /// POSTs `event` to `url`, signed with `secret` at time `now`. Never fails:
@@ -80,12 +83,13 @@ pub async fn attempt(
     now: DateTime<Utc>,
 ) -> Attempt {
     let started = Instant::now();
-    let (outcome, http_status, detail) = match serde_json::to_vec(event) {
+    let (outcome, http_status, detail, retry_after) = match serde_json::to_vec(event) {
         Ok(body) => send(client, url, secret, event, now, body).await,
         Err(e) => (
             AttemptOutcome::Failed { retryable: false },
             None,
             format!("could not encode event: {e}"),
+            None,
         ),
     };
     let attempt = Attempt {
@@ -94,6 +98,7 @@ pub async fn attempt(
         http_status,
         detail,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        retry_after_secs: retry_after.map(|d| d.as_secs()),
     };
     // Host only: webhook URLs often carry a token in the path or query.
     tracing::info!(
@@ -115,7 +120,7 @@ async fn send(
     event: &Event,
     now: DateTime<Utc>,
     body: Vec<u8>,
-) -> (AttemptOutcome, Option<u16>, String) {
+) -> (AttemptOutcome, Option<u16>, String, Option<Duration>) {
     let signature = sign::signature_header(secret, now.timestamp(), &body);
     let result = client
         .post(url.clone())
@@ -130,11 +135,12 @@ async fn send(
         Ok(response) => {
             let status = response.status();
             let (outcome, detail) = classify_status(status);
-            (outcome, Some(status.as_u16()), detail)
+            let asked = crate::http_retry::retry_after(response.headers(), SystemTime::now());
+            (outcome, Some(status.as_u16()), detail, asked)
         }
         Err(e) => {
             let (outcome, detail) = classify_error(&e);
-            (outcome, None, detail)
+            (outcome, None, detail, None)
         }
     }
 }

@@ -45,6 +45,23 @@ impl RetryPolicy {
         last_at.checked_add_signed(self.delay_after(attempts_so_far))
     }
 
+    /// Like `next_attempt_at`, but no sooner than the receiver asked
+    /// (`Retry-After`), up to `max_delay`: a receiver shedding load gets
+    /// the pause it wants without one header postponing retries for days.
+    pub fn next_attempt_honouring(
+        &self,
+        attempts_so_far: u32,
+        last_at: DateTime<Utc>,
+        asked: Option<std::time::Duration>,
+    ) -> Option<DateTime<Utc>> {
+        let ours = self.next_attempt_at(attempts_so_far, last_at)?;
+        let asked = asked
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| d.min(self.max_delay))
+            .and_then(|d| last_at.checked_add_signed(d));
+        Some(asked.map_or(ours, |theirs| ours.max(theirs)))
+    }
+
     /// The wait after the `attempts_so_far`-th attempt (zero before the first).
     pub fn delay_after(&self, attempts_so_far: u32) -> chrono::Duration {
         let Some(exponent) = attempts_so_far.checked_sub(1) else {
@@ -71,6 +88,25 @@ mod tests {
         Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0)
             .single()
             .expect("valid")
+    }
+
+    #[test]
+    fn retry_after_postpones_up_to_the_cap_but_never_hastens() {
+        let policy = RetryPolicy::default();
+        let at = |asked: Option<u64>| {
+            policy
+                .next_attempt_honouring(1, t0(), asked.map(std::time::Duration::from_secs))
+                .map(|at| at - t0())
+        };
+        assert_eq!(at(None), Some(Duration::seconds(30)));
+        assert_eq!(at(Some(5)), Some(Duration::seconds(30)), "never sooner");
+        assert_eq!(at(Some(600)), Some(Duration::minutes(10)));
+        assert_eq!(at(Some(7 * 24 * 3600)), Some(Duration::hours(6)), "capped");
+        assert_eq!(
+            policy.next_attempt_honouring(6, t0(), Some(std::time::Duration::from_secs(60))),
+            None,
+            "attempts used up"
+        );
     }
 
     #[test]

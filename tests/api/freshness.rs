@@ -598,7 +598,9 @@ async fn the_review_queue_puts_the_most_serious_first_and_filters() {
 async fn owners_webhooks_are_signed_retried_and_recorded() {
     let (app, clock) = app_at(start_time()).await;
     let stub = Stub::start().await;
-    stub.answer("/hook", &[500, 204]);
+    // Overloaded at first, asking for two minutes' peace.
+    stub.answer("/hook", &[503, 204]);
+    stub.retry_after("/hook", 120);
     let org = id(&app.create_org("Larder").await);
     let member = app.key(Role::Organisation, &[&org]);
     let hook_path = format!("/api/v1/organisations/{org}/webhook");
@@ -646,6 +648,12 @@ async fn owners_webhooks_are_signed_retried_and_recorded() {
     assert_eq!(deliver().await.unwrap(), 1);
     assert_eq!(deliver().await.unwrap(), 0, "the retry waits for its time");
     clock.advance(Duration::seconds(30));
+    assert_eq!(
+        deliver().await.unwrap(),
+        0,
+        "our 30 s backoff gives way to the receiver's Retry-After"
+    );
+    clock.advance(Duration::seconds(90));
     assert_eq!(deliver().await.unwrap(), 1);
 
     let received = stub.requests("/hook");
@@ -684,7 +692,7 @@ async fn owners_webhooks_are_signed_retried_and_recorded() {
     assert_eq!(
         attempts,
         [
-            (json!("retry"), json!(500)),
+            (json!("retry"), json!(503)),
             (json!("delivered"), json!(204))
         ]
     );

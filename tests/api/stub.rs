@@ -1,6 +1,7 @@
-//! A small HTTP server on 127.0.0.1 for the link checker and webhooks to
-//! talk to: each path answers a scripted sequence of statuses (the last
-//! one repeats) and every request is recorded.
+//! A small HTTP server on 127.0.0.1 for the link checker, webhooks and
+//! federation pulls to talk to: each path answers a scripted sequence of
+//! statuses (the last one repeats), optionally with `Retry-After`, and every
+//! request is recorded.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,8 @@ pub struct Recorded {
 #[derive(Default)]
 struct Script {
     answers: HashMap<String, VecDeque<u16>>,
+    /// `Retry-After` seconds sent with a path's non-2xx answers.
+    retry_after: HashMap<String, u64>,
     requests: Vec<Recorded>,
 }
 
@@ -64,6 +67,15 @@ impl Stub {
             .insert(path.to_string(), statuses.iter().copied().collect());
     }
 
+    /// `path`'s failures carry `Retry-After: seconds`.
+    pub fn retry_after(&self, path: &str, seconds: u64) {
+        self.script
+            .lock()
+            .unwrap()
+            .retry_after
+            .insert(path.to_string(), seconds);
+    }
+
     pub fn requests(&self, path: &str) -> Vec<Recorded> {
         self.script
             .lock()
@@ -104,5 +116,14 @@ async fn answer(
         Some(queue) => queue.front().copied().unwrap_or(404),
         None => 404,
     };
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+    let status = actix_web::http::StatusCode::from_u16(status).unwrap();
+    let mut response = HttpResponse::build(status);
+    if let Some(seconds) = script
+        .retry_after
+        .get(&path)
+        .filter(|_| !status.is_success())
+    {
+        response.insert_header(("Retry-After", seconds.to_string()));
+    }
+    response.finish()
 }

@@ -436,6 +436,45 @@ async fn a_federation_pull_copies_another_signpost_and_then_only_what_changed() 
     assert!(dead.rejections[0].reason.contains("the pull stopped here"));
 }
 
+#[tokio::test]
+async fn a_federation_source_asking_to_wait_an_hour_stops_the_pull_politely() {
+    use signpost::hsds::federation::{pull_into, Pull};
+    let stub = crate::stub::Stub::start().await;
+    stub.answer("/openreferral/services", &[429]);
+    stub.retry_after("/openreferral/services", 3_600);
+    let target = spawn_app().await;
+    let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
+    let pull = Pull {
+        base: url::Url::parse(&stub.url("/openreferral")).unwrap(),
+        modified_after: None,
+        max_pages: 10,
+        per_page: 40,
+        retries: 3,
+        backoff: std::time::Duration::from_millis(10),
+    };
+    let report = {
+        let mut conn = target.conn();
+        pull_into(
+            &mut conn,
+            &package_importer(&postcodes),
+            &reqwest::Client::new(),
+            &pull,
+        )
+        .await
+    };
+    assert_eq!(report.rejected, 1, "{report:?}");
+    let reason = &report.rejections[0].reason;
+    assert!(
+        reason.contains("HTTP 429") && reason.contains("3600 s (Retry-After)"),
+        "{reason}"
+    );
+    assert_eq!(
+        stub.requests("/openreferral/services").len(),
+        1,
+        "no retries the source asked us not to make"
+    );
+}
+
 fn package_importer(
     postcodes: &signpost::geo::PostcodeIndex,
 ) -> signpost::hsds::import::Importer<'_> {
