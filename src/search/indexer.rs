@@ -102,8 +102,9 @@ impl Indexer {
     pub fn rebuild(&mut self, progress: Option<&ProgressBar>) -> anyhow::Result<usize> {
         let mut conn = self.conn()?;
         let seq = changes::latest_seq(&mut conn)?;
+        let ids = services::live_ids_by_place(&mut conn)?;
         if let Some(bar) = progress {
-            bar.set_length(services::count_live(&mut conn)?.max(0) as u64);
+            bar.set_length(ids.len() as u64);
         }
         self.writer.delete_all_documents()?;
         // Background merges would race the merge into one segment at the
@@ -111,22 +112,16 @@ impl Indexer {
         self.writer.set_merge_policy(Box::new(NoMergePolicy));
         let taxonomy = self.search.taxonomy();
         let fields = self.search.fields();
-        let mut after = String::new();
         let mut count = 0;
-        loop {
-            let ids = services::live_ids_after(&mut conn, &after, 1_000)?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
-            for service in services::load(&mut conn, &ids)? {
+        for chunk in ids.chunks(1_000) {
+            for service in services::load(&mut conn, chunk)? {
                 self.writer
                     .add_document(schema::document(&fields, &service, taxonomy.as_ref()))?;
                 count += 1;
             }
             if let Some(bar) = progress {
-                bar.inc(ids.len() as u64);
+                bar.inc(chunk.len() as u64);
             }
-            after = last;
         }
         self.seq = seq;
         self.commit()?;
