@@ -673,10 +673,17 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
             db::taxonomy::ensure_shipped(&mut conn, &stamp)?;
         }
         let (search, gen_rate, index_rate) = if reuse {
+            // An index that is missing or of an older schema is rebuilt
+            // here: that build is timed like a fresh one.
             let (search, seq) = SearchIndex::open_or_create(&settings.index_dir())?;
             let search = Arc::new(search);
+            let started = Instant::now();
             drop(Indexer::start(search.clone(), pool.clone(), seq, None)?);
-            (search, f64::NAN, f64::NAN)
+            let index_rate = match seq {
+                None => size as f64 / started.elapsed().as_secs_f64(),
+                Some(_) => f64::NAN,
+            };
+            (search, f64::NAN, index_rate)
         } else {
             let generated = {
                 let mut conn = pool.get()?;
