@@ -124,6 +124,7 @@ pub fn import_file<R: BufRead>(
         dry_run: importer.dry_run,
         ..Report::default()
     };
+    let tuned = crate::db::ImportTuning::begin(conn);
     let mut last = 0;
     // Ids already in this file: a later record with the same id is refused
     // rather than silently overwriting the earlier one.
@@ -156,6 +157,7 @@ pub fn import_file<R: BufRead>(
     if !pending.is_empty() {
         run(&mut pending, &mut report);
     }
+    tuned.end(conn);
     // A broken array stops the read; what came before it stays imported.
     if let Err(reason) = read {
         report.count(
