@@ -10,7 +10,7 @@ use super::changes::{change_row, creation_row, AuditRow, ChangeRow, EntityType, 
 use super::rows::{FeatureRow, LocationRow, OrganisationRow, ServiceRow, TermRow};
 use super::schema::{location_accessibility, locations as location_table, organisations, services};
 use super::services::{Assurance, ChildRows};
-use super::{locations, DbConnection, RepoResult};
+use super::{locations, DbConnection, RepoError, RepoResult};
 use crate::model::location::LocationDraft;
 use crate::model::organisation::OrganisationDraft;
 use crate::model::read::{Location, Organisation, Service, ServiceArea};
@@ -124,15 +124,29 @@ impl Creations {
     }
 
     /// Writes the rows, then an audit row and a change-log row for every
-    /// record, in creation order.
+    /// record, in creation order. The audit rows' JSON (most of the work
+    /// besides SQLite's) is built on a second thread meanwhile.
     pub fn write(self, conn: &mut DbConnection, stamp: &Stamp) -> RepoResult<()> {
-        super::insert_rows!(conn, organisations::table, &self.organisations);
-        super::insert_rows!(conn, location_table::table, &self.locations);
-        super::insert_rows!(conn, location_accessibility::table, &self.features);
-        super::insert_rows!(conn, services::table, &self.services);
-        self.children.write(conn)?;
-        let (audits, changes) = logs(stamp, self.created);
-        super::changes::write_all(conn, &audits, &changes)
+        let Creations {
+            organisations: organisation_rows,
+            locations: location_rows,
+            features,
+            services: service_rows,
+            children,
+            created,
+        } = self;
+        std::thread::scope(|scope| {
+            let logs = scope.spawn(|| logs(stamp, created));
+            super::insert_rows!(conn, organisations::table, &organisation_rows);
+            super::insert_rows!(conn, location_table::table, &location_rows);
+            super::insert_rows!(conn, location_accessibility::table, &features);
+            super::insert_rows!(conn, services::table, &service_rows);
+            children.write(conn)?;
+            let (audits, changes) = logs
+                .join()
+                .map_err(|_| RepoError::Conflict("building the audit rows failed".into()))?;
+            super::changes::write_all(conn, &audits, &changes)
+        })
     }
 }
 
