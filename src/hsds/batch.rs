@@ -13,10 +13,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::import::{found, reason, Importer, Outcome, Record, Report, Store};
+use super::import::{found, reason, Importer, Outcome, Parsed, Record, Report, Store};
 use super::types;
 use crate::db::bulk::Creations;
 use crate::db::rows::TermRow;
@@ -34,33 +33,18 @@ use crate::model::taxonomy::TermDraft;
 use crate::model::values::Slug;
 use crate::model::Invalid;
 
-/// Imports a batch of records (with their positions in the file) into the
-/// report, in order. `seen` holds the ids of the file's earlier records.
+/// Imports a batch of records into the report, in order.
 pub(super) fn import(
     conn: &mut DbConnection,
     importer: &Importer<'_>,
-    seen: &mut HashSet<String>,
-    records: Vec<(usize, Result<Value, String>)>,
+    records: Vec<Parsed>,
     report: &mut Report,
 ) {
     let mut labels = Vec::with_capacity(records.len());
     let mut parsed = Vec::with_capacity(records.len());
-    for (position, record) in records {
-        let id = record
-            .as_ref()
-            .ok()
-            .and_then(|r| r.get("id"))
-            .and_then(Value::as_str)
-            .map(crate::model::values::clip);
-        parsed.push(match (&id, record) {
-            // A later record with an id already in the file is refused
-            // rather than silently overwriting the earlier one.
-            (Some(id), Ok(_)) if !seen.insert(id.to_lowercase()) => {
-                Err(format!("id {id} appears earlier in this file"))
-            }
-            (_, record) => record.and_then(Record::parse),
-        });
-        labels.push((position, id));
+    for r in records {
+        labels.push((r.position, r.id));
+        parsed.push(r.record);
     }
     let mut done: Vec<Done> = parsed
         .iter()

@@ -112,9 +112,10 @@ impl Report {
 }
 
 /// Imports every record of a JSON or NDJSON file, a batch of records per
-/// transaction (see `batch`). `progress` sees each record's position as it
-/// is done.
-pub fn import_file<R: BufRead>(
+/// transaction (see `batch`). The file is read and parsed on a second
+/// thread, a batch or two ahead of the database. `progress` sees each
+/// record's position as it is done.
+pub fn import_file<R: BufRead + Send>(
     conn: &mut DbConnection,
     importer: &Importer<'_>,
     input: R,
@@ -125,16 +126,67 @@ pub fn import_file<R: BufRead>(
         ..Report::default()
     };
     let tuned = crate::db::ImportTuning::begin(conn);
+    let (sender, batches) = std::sync::mpsc::sync_channel(2);
+    let read = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_batches(input, sender));
+        for batch in batches {
+            let positions: Vec<usize> = batch.iter().map(|r: &Parsed| r.position).collect();
+            super::batch::import(conn, importer, batch, &mut report);
+            positions.into_iter().for_each(&mut progress);
+        }
+        reader.join()
+    });
+    tuned.end(conn);
+    match read {
+        Ok((_, Ok(()))) => {}
+        // A broken array stops the read; what came before it stays imported.
+        Ok((last, Err(reason))) => report.count(
+            last + 1,
+            None,
+            Err(format!("{reason}; the rest of the file was not read")),
+        ),
+        Err(_) => report.count(0, None, Err("reading the file failed".into())),
+    }
+    report
+}
+
+/// A record as read from the file.
+pub(crate) struct Parsed {
+    /// 1-based position in the file (array element, NDJSON line or API page).
+    pub position: usize,
+    pub id: Option<String>,
+    pub record: Result<Record, String>,
+}
+
+/// Reads and parses records, sending them on in batches; returns the last
+/// position read and whether the file could be read to the end.
+fn read_batches<R: BufRead>(
+    input: R,
+    batches: std::sync::mpsc::SyncSender<Vec<Parsed>>,
+) -> (usize, Result<(), String>) {
     let mut last = 0;
     // Ids already in this file: a later record with the same id is refused
     // rather than silently overwriting the earlier one.
     let mut seen: HashSet<String> = HashSet::new();
-    let mut pending: Vec<(usize, Result<Value, String>)> = Vec::with_capacity(BATCH_RECORDS);
-    let mut run = |pending: &mut Vec<(usize, Result<Value, String>)>, report: &mut Report| {
-        let records = std::mem::take(pending);
-        let positions: Vec<usize> = records.iter().map(|(p, _)| *p).collect();
-        super::batch::import(conn, importer, &mut seen, records, report);
-        positions.into_iter().for_each(&mut progress);
+    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    let mut parse = |position: usize, record: Result<Value, String>| {
+        let id = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+            .map(crate::model::values::clip);
+        let record = match (&id, record) {
+            (Some(id), Ok(_)) if !seen.insert(id.to_lowercase()) => {
+                Err(format!("id {id} appears earlier in this file"))
+            }
+            (_, record) => record.and_then(Record::parse),
+        };
+        Parsed {
+            position,
+            id,
+            record,
+        }
     };
     let read = read_records(input, |position, record| {
         last = position;
@@ -145,28 +197,23 @@ pub fn import_file<R: BufRead>(
                     && page.get("id").is_none() =>
             {
                 if let Some(Value::Array(records)) = page.remove("contents") {
-                    pending.extend(records.into_iter().map(|r| (position, Ok(r))));
+                    batch.extend(records.into_iter().map(|r| parse(position, Ok(r))));
                 }
             }
-            record => pending.push((position, record)),
+            record => batch.push(parse(position, record)),
         }
-        if pending.len() >= BATCH_RECORDS {
-            run(&mut pending, &mut report);
+        if batch.len() >= BATCH_RECORDS {
+            // The importer only stops taking batches if it panicked.
+            let _ = batches.send(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(BATCH_RECORDS),
+            ));
         }
     });
-    if !pending.is_empty() {
-        run(&mut pending, &mut report);
+    if !batch.is_empty() {
+        let _ = batches.send(batch);
     }
-    tuned.end(conn);
-    // A broken array stops the read; what came before it stays imported.
-    if let Err(reason) = read {
-        report.count(
-            last + 1,
-            None,
-            Err(format!("{reason}; the rest of the file was not read")),
-        );
-    }
-    report
+    (last, read)
 }
 
 /// Records per batch (one transaction each).
