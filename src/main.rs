@@ -58,6 +58,16 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         host_delay_ms: u64,
     },
+    /// Benchmark the HSDS import on generated services (see docs/benchmarks.md).
+    BenchImport {
+        #[arg(long, default_value_t = 20_000)]
+        services: usize,
+        #[arg(long, default_value_t = 2_000)]
+        organisations: usize,
+        /// Working directory for the generated file and database.
+        #[arg(long, default_value = "bench-data")]
+        dir: std::path::PathBuf,
+    },
     /// Import HSDS 3.0 JSON (an array of services or organisations) or
     /// NDJSON; `-` reads standard input. Prints a report.
     Import {
@@ -168,6 +178,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             ))
         }
+        Command::BenchImport {
+            services,
+            organisations,
+            dir,
+        } => signpost::bench::import::run(signpost::bench::import::ImportBenchOptions {
+            services,
+            organisations,
+            dir,
+        }),
         Command::Import {
             settings,
             path,

@@ -8,6 +8,7 @@
 //! The same queries then run against a baseline built the usual way on the
 //! same file (see `baseline`).
 
+pub mod import;
 pub mod links;
 
 mod baseline;
@@ -611,6 +612,20 @@ pub(crate) fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU time this process has used so far (all threads), in seconds; 0
+/// where the kernel does not say. `/proc` counts in USER_HZ, 100 a second.
+pub(crate) fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // The fields after the command name (which is in parentheses).
+            let fields: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+            let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+            Some((ticks(11)? + ticks(12)?) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 pub struct BenchOptions {
     pub sizes: Vec<usize>,
     pub dir: PathBuf,
@@ -623,10 +638,14 @@ pub struct BenchOptions {
     pub baseline: bool,
 }
 
-/// Runs the benchmark for each size and prints a Markdown report.
-pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+/// A postcode with its latitude, longitude, council area and health board.
+type Place = (String, f64, f64, String, String);
+
+/// Every full postcode of the shipped index, in order: the same list on
+/// every run, for picking places deterministically.
+fn postcodes() -> anyhow::Result<Vec<Place>> {
     let postcode_index = crate::geo::PostcodeIndex::shared()?;
-    let mut postcodes: Vec<(String, f64, f64, String, String)> = postcode_index
+    let mut postcodes: Vec<Place> = postcode_index
         .full_postcodes()
         .map(|p| {
             (
@@ -647,6 +666,12 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         p.0 = parsed.as_str().to_string();
         p.4 = place.health_board_code.unwrap_or_default();
     }
+    Ok(postcodes)
+}
+
+/// Runs the benchmark for each size and prints a Markdown report.
+pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+    let postcodes = postcodes()?;
     let areas = crate::geo::areas::AreaIndex::shared()?;
     println!("| services | generate /s | reindex /s | query | p50 ms | p95 ms | p99 ms | in-process q/s |");
     println!("|---:|---:|---:|---|---:|---:|---:|---:|");

@@ -95,13 +95,107 @@ pub fn log_change(
     op: Op,
 ) -> RepoResult<()> {
     diesel::insert_into(change_log::table)
-        .values((
-            change_log::entity_type.eq(entity.as_str()),
-            change_log::entity_id.eq(id),
-            change_log::op.eq(op.as_str()),
-            change_log::changed_at.eq(naive(stamp.at)),
-        ))
+        .values(change_row(stamp, entity, id, op))
         .execute(conn)?;
+    Ok(())
+}
+
+/// A change-log row to write.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = change_log, treat_none_as_default_value = false)]
+pub struct ChangeRow {
+    pub entity_type: String,
+    pub entity_id: String,
+    pub op: String,
+    pub changed_at: chrono::NaiveDateTime,
+}
+
+pub fn change_row(stamp: &Stamp, entity: EntityType, id: &str, op: Op) -> ChangeRow {
+    ChangeRow {
+        entity_type: entity.as_str().to_string(),
+        entity_id: id.to_string(),
+        op: op.as_str().to_string(),
+        changed_at: naive(stamp.at),
+    }
+}
+
+/// An audit row to write.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
+pub struct AuditRow {
+    pub actor: String,
+    pub at: chrono::NaiveDateTime,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub action: String,
+    /// JSON object: `{"field": {"before": …, "after": …}}`.
+    pub changes: String,
+}
+
+/// The audit row for a change to `id`, or `None` when nothing changed.
+pub fn audit_row<T: Serialize>(
+    stamp: &Stamp,
+    entity: EntityType,
+    id: &str,
+    action: &str,
+    before: Option<&T>,
+    after: &T,
+) -> Option<AuditRow> {
+    let before = before.map(to_value);
+    let after = to_value(after);
+    let changes = diff(before.as_ref(), &after);
+    (!changes.is_empty()).then(|| AuditRow {
+        actor: stamp.actor.as_str().to_string(),
+        at: naive(stamp.at),
+        entity_type: entity.as_str().to_string(),
+        entity_id: id.to_string(),
+        action: action.to_string(),
+        changes: Value::Object(changes).to_string(),
+    })
+}
+
+/// The audit row of a creation: what `audit_row` gives with nothing
+/// before, without copying every value into a diff.
+pub fn creation_row<T: Serialize>(
+    stamp: &Stamp,
+    entity: EntityType,
+    id: &str,
+    after: &T,
+) -> Option<AuditRow> {
+    let Value::Object(fields) = to_value(after) else {
+        return audit_row(stamp, entity, id, "create", None, after);
+    };
+    // In key order, as `diff` goes.
+    let mut fields: Vec<(String, Value)> = fields.into_iter().collect();
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut changes = Map::new();
+    for (key, value) in fields {
+        if UNAUDITED.contains(&key.as_str()) || value.is_null() {
+            continue;
+        }
+        let mut change = Map::new();
+        change.insert("before".into(), Value::Null);
+        change.insert("after".into(), value);
+        changes.insert(key, Value::Object(change));
+    }
+    (!changes.is_empty()).then(|| AuditRow {
+        actor: stamp.actor.as_str().to_string(),
+        at: naive(stamp.at),
+        entity_type: entity.as_str().to_string(),
+        entity_id: id.to_string(),
+        action: Op::Create.as_str().to_string(),
+        changes: Value::Object(changes).to_string(),
+    })
+}
+
+/// Writes many audit and change-log rows, each kind in the order given.
+pub fn write_all(
+    conn: &mut DbConnection,
+    audits: &[AuditRow],
+    changes: &[ChangeRow],
+) -> RepoResult<()> {
+    super::insert_rows!(conn, audit_log::table, audits);
+    super::insert_rows!(conn, change_log::table, changes);
     Ok(())
 }
 
@@ -117,21 +211,11 @@ pub fn audit<T: Serialize>(
     before: Option<&T>,
     after: &T,
 ) -> RepoResult<bool> {
-    let before = before.map(to_value);
-    let after = to_value(after);
-    let changes = diff(before.as_ref(), &after);
-    if changes.is_empty() {
+    let Some(row) = audit_row(stamp, entity, id, action, before, after) else {
         return Ok(false);
-    }
+    };
     diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::actor.eq(stamp.actor.as_str()),
-            audit_log::at.eq(naive(stamp.at)),
-            audit_log::entity_type.eq(entity.as_str()),
-            audit_log::entity_id.eq(id),
-            audit_log::action.eq(action),
-            audit_log::changes.eq(Value::Object(changes).to_string()),
-        ))
+        .values(row)
         .execute(conn)?;
     Ok(true)
 }
@@ -301,6 +385,21 @@ mod tests {
         assert_eq!(
             Value::Object(d),
             json!({"name": {"before": "A", "after": "B"}, "phones": {"before": [], "after": ["1"]}})
+        );
+    }
+
+    #[test]
+    fn a_creation_row_is_the_diff_from_nothing() {
+        let stamp = Stamp {
+            actor: Actor::system("test"),
+            at: chrono::Utc::now(),
+        };
+        let after = json!({"name": "A", "email": null, "version": 1, "phones": ["1"], "z": {"b": 2, "a": 1}});
+        let created = creation_row(&stamp, EntityType::Service, "x", &after);
+        let diffed = audit_row(&stamp, EntityType::Service, "x", "create", None, &after);
+        assert_eq!(
+            created.map(|r| (r.action, r.changes)),
+            diffed.map(|r| (r.action, r.changes))
         );
     }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::changes::{record, EntityType, Op, Stamp};
 use super::paging::{Page, PageRequest};
-use super::rows::{naive, utc, LocationRow};
+use super::rows::{naive, utc, FeatureRow, LocationRow};
 use super::schema::{location_accessibility, locations, service_at_locations, services};
 use super::{DbConnection, RepoError, RepoResult};
 use crate::model::enums::{LocationType, TaxonomyKind};
@@ -52,7 +52,10 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Location>
         .collect())
 }
 
-fn to_read(row: LocationRow, accessibility: Vec<crate::model::read::TermRef>) -> Location {
+pub(crate) fn to_read(
+    row: LocationRow,
+    accessibility: Vec<crate::model::read::TermRef>,
+) -> Location {
     Location {
         id: Uuid::parse_str(&row.id).unwrap_or_default(),
         organisation_id: Uuid::parse_str(&row.organisation_id).unwrap_or_default(),
@@ -73,6 +76,22 @@ fn to_read(row: LocationRow, accessibility: Vec<crate::model::read::TermRef>) ->
         updated_at: utc(row.updated_at),
         version: row.version,
     }
+}
+
+/// The row `create` writes for a new location.
+pub(crate) fn new_row(stamp: &Stamp, id: Uuid, draft: &LocationDraft) -> LocationRow {
+    row_from(id, draft, naive(stamp.at), stamp, 1)
+}
+
+/// The rows linking a location to its accessibility features.
+pub(crate) fn feature_rows(id: Uuid, features: &[super::rows::TermRow]) -> Vec<FeatureRow> {
+    features
+        .iter()
+        .map(|f| FeatureRow {
+            location_id: id.to_string(),
+            term_id: f.id.clone(),
+        })
+        .collect()
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> RepoResult<Location> {
@@ -104,7 +123,7 @@ pub fn create(
             "accessibility",
             &draft.accessibility,
         )?;
-        let row = row_from(id, &draft, naive(stamp.at), stamp, 1);
+        let row = new_row(stamp, id, &draft);
         diesel::insert_into(locations::table)
             .values(&row)
             .execute(c)?;
@@ -290,14 +309,11 @@ fn write_features(
     id: Uuid,
     features: &[super::rows::TermRow],
 ) -> RepoResult<()> {
-    for f in features {
-        diesel::insert_into(location_accessibility::table)
-            .values((
-                location_accessibility::location_id.eq(id.to_string()),
-                location_accessibility::term_id.eq(&f.id),
-            ))
-            .execute(c)?;
-    }
+    super::insert_rows!(
+        c,
+        location_accessibility::table,
+        &feature_rows(id, features)
+    );
     Ok(())
 }
 

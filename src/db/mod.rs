@@ -3,6 +3,7 @@
 //! repository module per aggregate.
 
 pub mod areas;
+pub mod bulk;
 pub mod changes;
 pub mod claims;
 pub mod flags;
@@ -202,6 +203,74 @@ where
         f(c)
     })
 }
+
+/// SQLite settings for the length of a bulk import, on its connection: a
+/// page cache that holds a whole batch (64 MB rather than 2 MB; spilling
+/// mid-batch wrote pages twice), statement journals in memory rather than
+/// in temporary files, and a WAL checkpoint every 64 MB rather than 4 MB
+/// (each checkpoint syncs the disk twice). `end` puts back SQLite's
+/// defaults, which `DbManager::connect` leaves alone, since the connection
+/// may go back to a pool. Nothing on PostgreSQL.
+pub struct ImportTuning {
+    sqlite: bool,
+}
+
+impl ImportTuning {
+    pub fn begin(conn: &mut DbConnection) -> Self {
+        Self::set(
+            conn,
+            "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 16384;",
+        )
+    }
+
+    pub fn end(self, conn: &mut DbConnection) {
+        if self.sqlite {
+            Self::set(
+                conn,
+                "PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT; PRAGMA wal_autocheckpoint = 1000;",
+            );
+        }
+    }
+
+    fn set(conn: &mut DbConnection, pragmas: &str) -> Self {
+        let DbConnection::Sqlite(c) = conn else {
+            return ImportTuning { sqlite: false };
+        };
+        if let Err(e) = c.batch_execute(pragmas) {
+            tracing::warn!(error = %e, "import: could not set SQLite's cache and checkpoint sizes");
+        }
+        ImportTuning { sqlite: true }
+    }
+}
+
+/// Inserts a slice of rows into `table` with multi-row INSERTs of 64, 16, 4
+/// and 1 rows: 500 rows take a dozen statements instead of 500, and the
+/// fixed sizes keep the statements few and in diesel's prepared statement
+/// cache. (The MultiConnection cannot build multi-row INSERTs, hence the
+/// match on the backend.) Returns early with `?` on an error.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let conn: &mut $crate::db::DbConnection = $conn;
+        let rest: &[_] = $rows;
+        $crate::db::insert_rows!(@each conn, $table, rest, 64);
+        $crate::db::insert_rows!(@each conn, $table, rest, 16);
+        $crate::db::insert_rows!(@each conn, $table, rest, 4);
+        $crate::db::insert_rows!(@each conn, $table, rest, 1);
+        debug_assert!(rest.is_empty());
+    }};
+    (@each $conn:ident, $table:expr, $rest:ident, $n:literal) => {
+        let (chunks, tail) = $rest.as_chunks::<$n>();
+        for chunk in chunks {
+            let insert = diesel::insert_into($table).values(chunk);
+            match &mut *$conn {
+                $crate::db::DbConnection::Sqlite(c) => diesel::RunQueryDsl::execute(insert, c)?,
+                $crate::db::DbConnection::Postgres(c) => diesel::RunQueryDsl::execute(insert, c)?,
+            };
+        }
+        let $rest = tail;
+    };
+}
+pub(crate) use insert_rows;
 
 /// Optimistic concurrency: a write that names a version must name the current one.
 pub fn check_version(entity: &'static str, current: i64, expected: Option<i64>) -> RepoResult<()> {

@@ -31,7 +31,7 @@ pub struct OrganisationFilter {
     pub name_contains: Option<String>,
 }
 
-fn to_read(row: OrganisationRow) -> Organisation {
+pub(crate) fn to_read(row: OrganisationRow) -> Organisation {
     Organisation {
         id: Uuid::parse_str(&row.id).unwrap_or_default(),
         name: row.name,
@@ -71,6 +71,22 @@ fn row_from(
     }
 }
 
+/// The row `create` writes for a new organisation.
+pub(crate) fn new_row(stamp: &Stamp, id: Uuid, draft: OrganisationDraft) -> OrganisationRow {
+    row_from(id, draft, naive(stamp.at), stamp, 1)
+}
+
+/// The organisations among `ids` that exist (in no particular order).
+pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Organisation>> {
+    Ok(organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select(OrganisationRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(to_read)
+        .collect())
+}
+
 pub fn get(conn: &mut DbConnection, id: Uuid) -> RepoResult<Organisation> {
     organisations::table
         .find(id.to_string())
@@ -94,7 +110,7 @@ pub fn create(
                 "organisation {id} already exists"
             )));
         }
-        let row = row_from(id, draft, naive(stamp.at), stamp, 1);
+        let row = new_row(stamp, id, draft);
         diesel::insert_into(organisations::table)
             .values(&row)
             .execute(c)?;

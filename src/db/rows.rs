@@ -1,4 +1,8 @@
 //! Row structs, one per table, and the time conversions at the boundary.
+//!
+//! Insertable rows write `None` as NULL rather than as the column default
+//! (no nullable column has another default): that lets diesel put many of
+//! them in one INSERT on SQLite as well (see `db::insert_rows!`).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -14,7 +18,7 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = organisations, treat_none_as_null = true)]
+#[diesel(table_name = organisations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct OrganisationRow {
     pub id: String,
     pub name: String,
@@ -54,7 +58,7 @@ pub struct AreaRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = locations, treat_none_as_null = true)]
+#[diesel(table_name = locations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LocationRow {
     pub id: String,
     pub organisation_id: String,
@@ -76,7 +80,7 @@ pub struct LocationRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = services, treat_none_as_null = true)]
+#[diesel(table_name = services, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ServiceRow {
     pub id: String,
     pub organisation_id: String,
@@ -111,7 +115,7 @@ pub struct ServiceRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = service_phones)]
+#[diesel(table_name = service_phones, treat_none_as_default_value = false)]
 pub struct PhoneRow {
     pub id: String,
     pub service_id: String,
@@ -121,7 +125,7 @@ pub struct PhoneRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = schedules)]
+#[diesel(table_name = schedules, treat_none_as_default_value = false)]
 pub struct ScheduleRow {
     pub id: String,
     pub service_id: String,
@@ -138,7 +142,7 @@ pub struct ScheduleRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = schedule_exceptions)]
+#[diesel(table_name = schedule_exceptions, treat_none_as_default_value = false)]
 pub struct ExceptionRow {
     pub id: String,
     pub service_id: String,
@@ -148,4 +152,33 @@ pub struct ExceptionRow {
     pub closes_at: Option<String>,
     pub description: Option<String>,
     pub position: i32,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = location_accessibility, treat_none_as_default_value = false)]
+pub struct FeatureRow {
+    pub location_id: String,
+    pub term_id: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = service_terms, treat_none_as_default_value = false)]
+pub struct ServiceTermRow {
+    pub service_id: String,
+    pub term_id: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = service_service_areas, treat_none_as_default_value = false)]
+pub struct ServiceAreaRow {
+    pub service_id: String,
+    pub area_code: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = service_at_locations, treat_none_as_default_value = false)]
+pub struct ServiceLocationRow {
+    pub id: String,
+    pub service_id: String,
+    pub location_id: String,
 }

@@ -9,15 +9,20 @@ use uuid::Uuid;
 
 use super::changes::{record, EntityType, Op, Stamp};
 use super::paging::{Page, PageRequest};
-use super::rows::{naive, utc, ExceptionRow, OrganisationRow, PhoneRow, ScheduleRow, ServiceRow};
+use super::rows::{
+    naive, utc, ExceptionRow, OrganisationRow, PhoneRow, ScheduleRow, ServiceAreaRow,
+    ServiceLocationRow, ServiceRow, ServiceTermRow, TermRow,
+};
 use super::schema::{
     locations, organisations, schedule_exceptions, schedules, service_at_locations, service_phones,
     service_service_areas, service_terms, services,
 };
 use super::{DbConnection, RepoError, RepoResult};
 use crate::model::enums::{self, DeliveryMethod, ServiceStatus, TaxonomyKind};
+use crate::model::freshness::Flag;
 use crate::model::read::{
-    Eligibility, OrganisationRef, Phone, Schedule, ScheduleException, Service,
+    Eligibility, Location, Organisation, OrganisationRef, Phone, Schedule, ScheduleException,
+    Service, ServiceArea, TermRef,
 };
 use crate::model::service::ServiceDraft;
 
@@ -79,10 +84,10 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .select(PhoneRow::as_select())
         .load(conn)?;
     for p in phone_rows {
-        phones.entry(p.service_id).or_default().push(Phone {
-            number: p.number,
-            description: p.description,
-        });
+        phones
+            .entry(p.service_id.clone())
+            .or_default()
+            .push(phone(p));
     }
 
     let mut categories: HashMap<String, Vec<_>> = HashMap::new();
@@ -155,23 +160,7 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         schedule_map
             .entry(s.service_id.clone())
             .or_default()
-            .push(Schedule {
-                id: Uuid::parse_str(&s.id).unwrap_or_default(),
-                freq: s.freq,
-                byday: s
-                    .byday
-                    .split(',')
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                opens_at: s.opens_at,
-                closes_at: s.closes_at,
-                valid_from: s.valid_from,
-                valid_to: s.valid_to,
-                description: s.description,
-                location_id: s.location_id.and_then(|l| Uuid::parse_str(&l).ok()),
-                overnight: s.overnight,
-            });
+            .push(schedule(s));
     }
 
     let mut exception_map: HashMap<String, Vec<ScheduleException>> = HashMap::new();
@@ -185,15 +174,9 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
         .load(conn)?;
     for e in exception_rows {
         exception_map
-            .entry(e.service_id)
+            .entry(e.service_id.clone())
             .or_default()
-            .push(ScheduleException {
-                starts_on: e.starts_on,
-                ends_on: e.ends_on,
-                opens_at: e.opens_at,
-                closes_at: e.closes_at,
-                description: e.description,
-            });
+            .push(exception(e));
     }
 
     let mut flags = super::flags::open_for(conn, ids)?;
@@ -219,62 +202,129 @@ pub fn load(conn: &mut DbConnection, ids: &[String]) -> RepoResult<Vec<Service>>
                 .url
                 .clone()
                 .or_else(|| org.and_then(|o| o.website.clone()));
-            Service {
-                id: Uuid::parse_str(&row.id).unwrap_or_default(),
+            let parts = Parts {
                 organisation: OrganisationRef {
                     id: Uuid::parse_str(&row.organisation_id).unwrap_or_default(),
                     name: org.map(|o| o.name.clone()).unwrap_or_default(),
                     website: org.and_then(|o| o.website.clone()),
                 },
-                name: row.name,
-                description: row.description,
-                url: row.url,
-                email: row.email,
                 phones: phones.remove(&id).unwrap_or_default(),
-                status: ServiceStatus::parse(&row.status).unwrap_or(ServiceStatus::Active),
-                status_reason: row.status_reason,
-                reopens_on: row.reopens_on,
-                replaced_by: row.replaced_by.and_then(|r| Uuid::parse_str(&r).ok()),
-                delivery_methods: enums::split(&row.delivery_methods, DeliveryMethod::parse),
-                self_referral: row.self_referral,
-                referral_required: row.referral_required,
-                referral_url: row.referral_url,
-                free: row.free,
-                fees_text: row.fees_text,
-                languages: row
-                    .languages
-                    .split(',')
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect(),
                 categories: categories.remove(&id).unwrap_or_default(),
                 community_groups: groups.remove(&id).unwrap_or_default(),
-                eligibility: Eligibility {
-                    minimum_age: row.minimum_age,
-                    maximum_age: row.maximum_age,
-                    description: row.eligibility_description,
-                },
                 service_areas: areas.remove(&id).unwrap_or_default(),
                 locations: service_locations.remove(&id).unwrap_or_default(),
                 schedules: schedule_map.remove(&id).unwrap_or_default(),
                 exceptions: exception_map.remove(&id).unwrap_or_default(),
-                closed_on_public_holidays: row.closed_on_public_holidays,
-                open_24_hours: row.open_24_hours,
-                by_appointment: row.by_appointment,
-                hours_notes: row.hours_notes,
-                last_verified_at: row.last_verified_at.map(utc),
-                verified_by: row.verified_by,
-                archived_at: row.archived_at.map(utc),
-                created_at: utc(row.created_at),
-                updated_at: utc(row.updated_at),
-                version: row.version,
-                opening: None,
-                freshness: None,
                 flags: flags.remove(&id).unwrap_or_default(),
                 last_checked_at: website.and_then(|w| checked.get(&w).copied()),
-            }
+            };
+            to_read(row, parts)
         })
         .collect())
+}
+
+/// What a service is read with besides its row.
+struct Parts {
+    organisation: OrganisationRef,
+    phones: Vec<Phone>,
+    categories: Vec<TermRef>,
+    community_groups: Vec<TermRef>,
+    service_areas: Vec<ServiceArea>,
+    locations: Vec<Location>,
+    schedules: Vec<Schedule>,
+    exceptions: Vec<ScheduleException>,
+    flags: Vec<Flag>,
+    last_checked_at: Option<DateTime<Utc>>,
+}
+
+fn to_read(row: ServiceRow, parts: Parts) -> Service {
+    Service {
+        id: Uuid::parse_str(&row.id).unwrap_or_default(),
+        organisation: parts.organisation,
+        name: row.name,
+        description: row.description,
+        url: row.url,
+        email: row.email,
+        phones: parts.phones,
+        status: ServiceStatus::parse(&row.status).unwrap_or(ServiceStatus::Active),
+        status_reason: row.status_reason,
+        reopens_on: row.reopens_on,
+        replaced_by: row.replaced_by.and_then(|r| Uuid::parse_str(&r).ok()),
+        delivery_methods: enums::split(&row.delivery_methods, DeliveryMethod::parse),
+        self_referral: row.self_referral,
+        referral_required: row.referral_required,
+        referral_url: row.referral_url,
+        free: row.free,
+        fees_text: row.fees_text,
+        languages: row
+            .languages
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+        categories: parts.categories,
+        community_groups: parts.community_groups,
+        eligibility: Eligibility {
+            minimum_age: row.minimum_age,
+            maximum_age: row.maximum_age,
+            description: row.eligibility_description,
+        },
+        service_areas: parts.service_areas,
+        locations: parts.locations,
+        schedules: parts.schedules,
+        exceptions: parts.exceptions,
+        closed_on_public_holidays: row.closed_on_public_holidays,
+        open_24_hours: row.open_24_hours,
+        by_appointment: row.by_appointment,
+        hours_notes: row.hours_notes,
+        last_verified_at: row.last_verified_at.map(utc),
+        verified_by: row.verified_by,
+        archived_at: row.archived_at.map(utc),
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        version: row.version,
+        opening: None,
+        freshness: None,
+        flags: parts.flags,
+        last_checked_at: parts.last_checked_at,
+    }
+}
+
+fn phone(row: PhoneRow) -> Phone {
+    Phone {
+        number: row.number,
+        description: row.description,
+    }
+}
+
+fn schedule(row: ScheduleRow) -> Schedule {
+    Schedule {
+        id: Uuid::parse_str(&row.id).unwrap_or_default(),
+        freq: row.freq,
+        byday: row
+            .byday
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect(),
+        opens_at: row.opens_at,
+        closes_at: row.closes_at,
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        description: row.description,
+        location_id: row.location_id.and_then(|l| Uuid::parse_str(&l).ok()),
+        overnight: row.overnight,
+    }
+}
+
+fn exception(row: ExceptionRow) -> ScheduleException {
+    ScheduleException {
+        starts_on: row.starts_on,
+        ends_on: row.ends_on,
+        opens_at: row.opens_at,
+        closes_at: row.closes_at,
+        description: row.description,
+    }
 }
 
 /// A verification carried in from elsewhere (an import or fixture): when,
@@ -304,31 +354,12 @@ pub fn create(
         {
             return Err(RepoError::Conflict(format!("service {id} already exists")));
         }
-        let (verified_at, verified_by) = if draft.verified {
-            (Some(stamp.at), Some(stamp.actor.as_str().to_string()))
-        } else {
-            match assured {
-                Some(a) => (
-                    Some(a.at),
-                    Some(a.by.unwrap_or_else(|| stamp.actor.as_str().to_string())),
-                ),
-                None => (None, None),
-            }
-        };
-        let row = row_from(
-            id,
-            &draft,
-            naive(stamp.at),
-            stamp,
-            1,
-            verified_at,
-            verified_by,
-        );
         let children = check_references(c, id, &draft)?;
+        let (row, child_rows) = new_rows(stamp, id, &draft, assured, &children.term_ids);
         diesel::insert_into(services::table)
             .values(&row)
             .execute(c)?;
-        write_children(c, id, &draft, &children)?;
+        child_rows.write(c)?;
         let created = get(c, id)?;
         record(
             c,
@@ -341,6 +372,88 @@ pub fn create(
         )?;
         Ok(created)
     })
+}
+
+/// The rows `create` writes for a new service whose references are checked
+/// (`term_ids`: its categories' and community groups' term ids).
+pub(crate) fn new_rows(
+    stamp: &Stamp,
+    id: Uuid,
+    draft: &ServiceDraft,
+    assured: Option<Assurance>,
+    term_ids: &[String],
+) -> (ServiceRow, ChildRows) {
+    let (verified_at, verified_by) = if draft.verified {
+        (Some(stamp.at), Some(stamp.actor.as_str().to_string()))
+    } else {
+        match assured {
+            Some(a) => (
+                Some(a.at),
+                Some(a.by.unwrap_or_else(|| stamp.actor.as_str().to_string())),
+            ),
+            None => (None, None),
+        }
+    };
+    let row = row_from(
+        id,
+        draft,
+        naive(stamp.at),
+        stamp,
+        1,
+        verified_at,
+        verified_by,
+    );
+    (row, ChildRows::new(id, draft, term_ids))
+}
+
+/// A new service as `create` writes it and reads it back, built in memory
+/// for writing many at once: its rows and what `get` would return.
+/// `terms` are the live terms of its categories and community groups,
+/// `areas` and `locations` its service areas and locations as they are.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_service(
+    stamp: &Stamp,
+    id: Uuid,
+    draft: &ServiceDraft,
+    assured: Option<Assurance>,
+    organisation: &Organisation,
+    terms: &[TermRow],
+    mut areas: Vec<ServiceArea>,
+    mut locations: Vec<Location>,
+) -> (ServiceRow, ChildRows, Service) {
+    let term_ids: Vec<String> = terms.iter().map(|t| t.id.clone()).collect();
+    let (row, children) = new_rows(stamp, id, draft, assured, &term_ids);
+    // In the order `load` reads them.
+    let mut terms: Vec<&TermRow> = terms.iter().collect();
+    terms.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    let (groups, categories): (Vec<&TermRow>, Vec<&TermRow>) = terms
+        .into_iter()
+        .partition(|t| t.taxonomy == TaxonomyKind::CommunityGroup.as_str());
+    areas.sort_by(|a, b| a.code.cmp(&b.code));
+    locations.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    let parts = Parts {
+        organisation: OrganisationRef {
+            id: organisation.id,
+            name: organisation.name.clone(),
+            website: organisation.website.clone(),
+        },
+        phones: children.phones.iter().cloned().map(phone).collect(),
+        categories: categories
+            .into_iter()
+            .map(super::taxonomy::to_ref)
+            .collect(),
+        community_groups: groups.into_iter().map(super::taxonomy::to_ref).collect(),
+        service_areas: areas,
+        locations,
+        schedules: children.schedules.iter().cloned().map(schedule).collect(),
+        exceptions: children.exceptions.iter().cloned().map(exception).collect(),
+        // A new service has no flags yet; when its website was last checked
+        // is not stored with it (API responses look it up).
+        flags: Vec::new(),
+        last_checked_at: None,
+    };
+    let read = to_read(row.clone(), parts);
+    (row, children, read)
 }
 
 /// Replaces the whole service. `last_verified_at` only moves when the draft
@@ -382,7 +495,7 @@ pub fn update(
             .set(&row)
             .execute(c)?;
         delete_children(c, id)?;
-        write_children(c, id, &draft, &children)?;
+        ChildRows::new(id, &draft, &children.term_ids).write(c)?;
         let after = get(c, id)?;
         record(
             c,
@@ -590,97 +703,115 @@ fn delete_children(c: &mut DbConnection, id: Uuid) -> RepoResult<()> {
     Ok(())
 }
 
-fn write_children(
-    c: &mut DbConnection,
-    id: Uuid,
-    draft: &ServiceDraft,
-    children: &Children,
-) -> RepoResult<()> {
-    let sid = id.to_string();
-    let phones: Vec<PhoneRow> = draft
-        .phones
-        .iter()
-        .enumerate()
-        .map(|(i, p)| PhoneRow {
-            id: Uuid::now_v7().to_string(),
-            service_id: sid.clone(),
-            number: p.number.clone().into_inner(),
-            description: p.description.clone(),
-            position: i as i32,
-        })
-        .collect();
-    // One statement per row: MultiConnection cannot express batch inserts.
-    for phone in &phones {
-        diesel::insert_into(service_phones::table)
-            .values(phone)
-            .execute(c)?;
+/// The rows of a service's phones, terms, areas, locations, schedules and
+/// exceptions.
+#[derive(Debug, Default)]
+pub(crate) struct ChildRows {
+    phones: Vec<PhoneRow>,
+    terms: Vec<ServiceTermRow>,
+    areas: Vec<ServiceAreaRow>,
+    locations: Vec<ServiceLocationRow>,
+    schedules: Vec<ScheduleRow>,
+    exceptions: Vec<ExceptionRow>,
+}
+
+impl ChildRows {
+    fn new(id: Uuid, draft: &ServiceDraft, term_ids: &[String]) -> Self {
+        let sid = id.to_string();
+        ChildRows {
+            phones: draft
+                .phones
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PhoneRow {
+                    id: Uuid::now_v7().to_string(),
+                    service_id: sid.clone(),
+                    number: p.number.clone().into_inner(),
+                    description: p.description.clone(),
+                    position: i as i32,
+                })
+                .collect(),
+            terms: term_ids
+                .iter()
+                .map(|term_id| ServiceTermRow {
+                    service_id: sid.clone(),
+                    term_id: term_id.clone(),
+                })
+                .collect(),
+            areas: draft
+                .service_areas
+                .iter()
+                .map(|code| ServiceAreaRow {
+                    service_id: sid.clone(),
+                    area_code: code.clone(),
+                })
+                .collect(),
+            locations: draft
+                .location_ids
+                .iter()
+                .map(|location| ServiceLocationRow {
+                    id: service_at_location_id(id, *location).to_string(),
+                    service_id: sid.clone(),
+                    location_id: location.to_string(),
+                })
+                .collect(),
+            schedules: draft
+                .schedules
+                .iter()
+                .enumerate()
+                .map(|(i, s)| ScheduleRow {
+                    // Derived from the position, so re-saving unchanged rules keeps their ids.
+                    id: Uuid::new_v5(&id, format!("schedule:{i}").as_bytes()).to_string(),
+                    service_id: sid.clone(),
+                    location_id: s.location_id.map(|l| l.to_string()),
+                    freq: s.freq.clone(),
+                    byday: s.byday.join(","),
+                    opens_at: s.opens_at.clone(),
+                    closes_at: s.closes_at.clone(),
+                    valid_from: s.valid_from,
+                    valid_to: s.valid_to,
+                    description: s.description.clone(),
+                    position: i as i32,
+                    overnight: s.overnight,
+                })
+                .collect(),
+            exceptions: draft
+                .exceptions
+                .iter()
+                .enumerate()
+                .map(|(i, e)| ExceptionRow {
+                    id: Uuid::new_v5(&id, format!("exception:{i}").as_bytes()).to_string(),
+                    service_id: sid.clone(),
+                    starts_on: e.starts_on,
+                    ends_on: e.ends_on,
+                    opens_at: e.hours.as_ref().map(|h| h.0.clone()),
+                    closes_at: e.hours.as_ref().map(|h| h.1.clone()),
+                    description: e.description.clone(),
+                    position: i as i32,
+                })
+                .collect(),
+        }
     }
-    for term_id in &children.term_ids {
-        diesel::insert_into(service_terms::table)
-            .values((
-                service_terms::service_id.eq(&sid),
-                service_terms::term_id.eq(term_id),
-            ))
-            .execute(c)?;
+
+    /// Adds another service's rows (to write several services' together).
+    pub(crate) fn append(&mut self, mut other: ChildRows) {
+        self.phones.append(&mut other.phones);
+        self.terms.append(&mut other.terms);
+        self.areas.append(&mut other.areas);
+        self.locations.append(&mut other.locations);
+        self.schedules.append(&mut other.schedules);
+        self.exceptions.append(&mut other.exceptions);
     }
-    for code in &draft.service_areas {
-        diesel::insert_into(service_service_areas::table)
-            .values((
-                service_service_areas::service_id.eq(&sid),
-                service_service_areas::area_code.eq(code),
-            ))
-            .execute(c)?;
+
+    pub(crate) fn write(&self, c: &mut DbConnection) -> RepoResult<()> {
+        super::insert_rows!(c, service_phones::table, &self.phones);
+        super::insert_rows!(c, service_terms::table, &self.terms);
+        super::insert_rows!(c, service_service_areas::table, &self.areas);
+        super::insert_rows!(c, service_at_locations::table, &self.locations);
+        super::insert_rows!(c, schedules::table, &self.schedules);
+        super::insert_rows!(c, schedule_exceptions::table, &self.exceptions);
+        Ok(())
     }
-    for location in &draft.location_ids {
-        diesel::insert_into(service_at_locations::table)
-            .values((
-                service_at_locations::id.eq(service_at_location_id(id, *location).to_string()),
-                service_at_locations::service_id.eq(&sid),
-                service_at_locations::location_id.eq(location.to_string()),
-            ))
-            .execute(c)?;
-    }
-    let schedule_rows: Vec<ScheduleRow> = draft
-        .schedules
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ScheduleRow {
-            // Derived from the position, so re-saving unchanged rules keeps their ids.
-            id: Uuid::new_v5(&id, format!("schedule:{i}").as_bytes()).to_string(),
-            service_id: sid.clone(),
-            location_id: s.location_id.map(|l| l.to_string()),
-            freq: s.freq.clone(),
-            byday: s.byday.join(","),
-            opens_at: s.opens_at.clone(),
-            closes_at: s.closes_at.clone(),
-            valid_from: s.valid_from,
-            valid_to: s.valid_to,
-            description: s.description.clone(),
-            position: i as i32,
-            overnight: s.overnight,
-        })
-        .collect();
-    for schedule in &schedule_rows {
-        diesel::insert_into(schedules::table)
-            .values(schedule)
-            .execute(c)?;
-    }
-    for (i, e) in draft.exceptions.iter().enumerate() {
-        let row = ExceptionRow {
-            id: Uuid::new_v5(&id, format!("exception:{i}").as_bytes()).to_string(),
-            service_id: sid.clone(),
-            starts_on: e.starts_on,
-            ends_on: e.ends_on,
-            opens_at: e.hours.as_ref().map(|h| h.0.clone()),
-            closes_at: e.hours.as_ref().map(|h| h.1.clone()),
-            description: e.description.clone(),
-            position: i as i32,
-        };
-        diesel::insert_into(schedule_exceptions::table)
-            .values(&row)
-            .execute(c)?;
-    }
-    Ok(())
 }
 
 /// Stable id of a service-at-location link, so re-saving a service keeps it.

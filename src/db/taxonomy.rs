@@ -455,6 +455,13 @@ pub fn shipped_term_id(taxonomy: TaxonomyKind, slug: &str) -> Uuid {
     )
 }
 
+/// Every term row, archived ones too.
+pub fn rows(conn: &mut DbConnection) -> RepoResult<Vec<TermRow>> {
+    Ok(taxonomy_terms::table
+        .select(TermRow::as_select())
+        .load(conn)?)
+}
+
 /// Every live category and community group term (for the search index's cache).
 pub fn all_live(conn: &mut DbConnection) -> RepoResult<Vec<Term>> {
     Ok(taxonomy_terms::table

@@ -185,13 +185,16 @@ impl PostcodeIndex {
 
     /// Exact lookup of a full postcode.
     pub fn lookup(&self, postcode: &Postcode) -> Option<PostcodePlace> {
+        // A few postcodes (offshore, new) have coordinates but no area codes:
+        // those are absent, not blank (a blank code is no known area).
+        let code = |i: u16| Some(self.codes[i as usize].clone()).filter(|c| !c.is_empty());
         self.full
             .get(&compact(postcode.as_str()))
             .map(|r| PostcodePlace {
                 latitude: r.latitude,
                 longitude: r.longitude,
-                council_area_code: Some(self.codes[r.council as usize].clone()),
-                health_board_code: Some(self.codes[r.health_board as usize].clone()),
+                council_area_code: code(r.council),
+                health_board_code: code(r.health_board),
             })
     }
 
@@ -303,5 +306,9 @@ mod tests {
         assert!(index.district("G31").is_some());
         assert!(index.district("SW1A").is_some());
         assert!(index.lookup(&Postcode::parse("ZZ9 9ZZ").unwrap()).is_none());
+        // On the map, but in no council area in the data.
+        let place = index.lookup(&Postcode::parse("PA15 1AP").unwrap()).unwrap();
+        assert_eq!(place.council_area_code, None);
+        assert_eq!(place.health_board_code, None);
     }
 }

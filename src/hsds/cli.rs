@@ -58,7 +58,7 @@ pub fn import(settings: &Settings, path: PathBuf, dry_run: bool) -> anyhow::Resu
         );
         return Ok(());
     }
-    let (reader, length): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
+    let (reader, length): (Box<dyn Read + Send>, u64) = if path.as_os_str() == "-" {
         (Box::new(std::io::stdin()), 0)
     } else {
         let file = std::fs::File::open(&path)
@@ -73,7 +73,7 @@ pub fn import(settings: &Settings, path: PathBuf, dry_run: bool) -> anyhow::Resu
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let input: Box<dyn BufRead> = Box::new(BufReader::with_capacity(
+    let input: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(
         1 << 16,
         Counting {
             inner: reader,

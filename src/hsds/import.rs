@@ -3,18 +3,20 @@
 //! as a JSON array or NDJSON, read one record at a time so a large file
 //! never has to fit in memory.
 //!
-//! Each top-level record is upserted by id in one transaction: created when
-//! new, updated when different, left alone (no write, no audit row) when the
-//! same; a record that cannot be imported is rolled back and reported with
-//! the reason, and the rest of the file goes on. Imports never count as
-//! verification: a listing's `assured_date` (or Signpost's exact
+//! Each top-level record is upserted by id: created when new, updated when
+//! different, left alone (no write, no audit row) when the same; a record
+//! that cannot be imported is reported with the reason, nothing of it is
+//! written, and the rest of the file goes on. A file goes in batches of
+//! records, a transaction each (see `batch`); a single record (the tabular
+//! and federation imports) in a transaction of its own. Imports never count
+//! as verification: a listing's `assured_date` (or Signpost's exact
 //! `last_verified_at` attribute) is kept as its last verification only when
 //! the listing is created.
 
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -29,12 +31,13 @@ use crate::db::{
 use crate::geo::PostcodeIndex;
 use crate::hours::{parse_hours, timetable::DaySpec};
 use crate::model::enums::{DeliveryMethod, LocationType, ServiceStatus, TaxonomyKind};
-use crate::model::location::LocationInput;
-use crate::model::organisation::OrganisationInput;
+use crate::model::location::{LocationDraft, LocationInput};
+use crate::model::organisation::{OrganisationDraft, OrganisationInput};
+use crate::model::read::{Location, Organisation, Service};
 use crate::model::service::{
-    EligibilityInput, ExceptionInput, PhoneInput, ScheduleInput, ServiceInput,
+    EligibilityInput, ExceptionInput, PhoneInput, ScheduleInput, ServiceDraft, ServiceInput,
 };
-use crate::model::taxonomy::TermInput;
+use crate::model::taxonomy::{TermDraft, TermInput};
 use crate::model::values::Slug;
 use crate::model::Invalid;
 
@@ -71,7 +74,12 @@ pub struct Report {
 
 impl Report {
     pub(crate) fn note(&mut self, record: usize, id: &Option<String>, importer: &Importer<'_>) {
-        for reason in importer.notes.borrow_mut().drain(..) {
+        self.notes(record, id, importer.take_notes());
+    }
+
+    /// Adds what a record left out to the warnings.
+    pub(crate) fn notes(&mut self, record: usize, id: &Option<String>, notes: Vec<String>) {
+        for reason in notes {
             if self.warnings.len() < 1_000 {
                 self.warnings.push(Rejection {
                     record,
@@ -116,9 +124,11 @@ impl Report {
     }
 }
 
-/// Imports every record of a JSON or NDJSON file. `progress` sees each
+/// Imports every record of a JSON or NDJSON file, a batch of records per
+/// transaction (see `batch`). The file is read and parsed on a second
+/// thread, a batch or two ahead of the database. `progress` sees each
 /// record's position as it is done.
-pub fn import_file<R: BufRead>(
+pub fn import_file<R: BufRead + Send>(
     conn: &mut DbConnection,
     importer: &Importer<'_>,
     input: R,
@@ -128,36 +138,71 @@ pub fn import_file<R: BufRead>(
         dry_run: importer.dry_run,
         ..Report::default()
     };
+    let tuned = crate::db::ImportTuning::begin(conn);
+    let (sender, batches) = std::sync::mpsc::sync_channel(2);
+    let read = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_batches(input, sender));
+        for batch in batches {
+            let positions: Vec<usize> = batch.iter().map(|r: &Parsed| r.position).collect();
+            super::batch::import(conn, importer, batch, &mut report);
+            positions.into_iter().for_each(&mut progress);
+        }
+        reader.join()
+    });
+    tuned.end(conn);
+    match read {
+        Ok((_, Ok(()))) => {}
+        // A broken array stops the read; what came before it stays imported.
+        Ok((last, Err(reason))) => report.count(
+            last + 1,
+            None,
+            Err(format!("{reason}; the rest of the file was not read")),
+        ),
+        Err(_) => report.count(0, None, Err("reading the file failed".into())),
+    }
+    report
+}
+
+/// A record as read from the file.
+pub(crate) struct Parsed {
+    /// 1-based position in the file (array element, NDJSON line or API page).
+    pub position: usize,
+    pub id: Option<String>,
+    pub record: Result<Record, String>,
+}
+
+/// Reads and parses records, sending them on in batches; returns the last
+/// position read and whether the file could be read to the end.
+fn read_batches<R: BufRead>(
+    input: R,
+    batches: std::sync::mpsc::SyncSender<Vec<Parsed>>,
+) -> (usize, Result<(), String>) {
     let mut last = 0;
     // Ids already in this file: a later record with the same id is refused
     // rather than silently overwriting the earlier one.
     let mut seen: HashSet<String> = HashSet::new();
-    let mut one = |conn: &mut DbConnection,
-                   position: usize,
-                   record: Result<Value, String>,
-                   report: &mut Report| {
+    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    let mut parse = |position: usize, record: Result<Value, String>| {
         let id = record
             .as_ref()
             .ok()
             .and_then(|r| r.get("id"))
             .and_then(Value::as_str)
             .map(crate::model::values::clip);
-        let result = match (&id, record) {
+        let record = match (&id, record) {
             (Some(id), Ok(_)) if !seen.insert(id.to_lowercase()) => {
                 Err(format!("id {id} appears earlier in this file"))
             }
-            (_, record) => record.and_then(|r| importer.import(conn, r)),
+            (_, record) => record.and_then(Record::parse),
         };
-        report.note(position, &id, importer);
-        report.count(position, id, result);
+        Parsed {
+            position,
+            id,
+            record,
+        }
     };
-    // Records are committed in batches (each inside its own savepoint, so a
-    // rejected record still rolls back alone): one commit per record made
-    // the import ten times slower.
-    let mut batch = Batch::begin(conn);
     let read = read_records(input, |position, record| {
         last = position;
-        batch.tick();
         match record {
             // An HSDS API page (`{"contents": [...]}`): its records, in turn.
             Ok(Value::Object(mut page))
@@ -165,79 +210,27 @@ pub fn import_file<R: BufRead>(
                     && page.get("id").is_none() =>
             {
                 if let Some(Value::Array(records)) = page.remove("contents") {
-                    for r in records {
-                        one(&mut *batch.conn, position, Ok(r), &mut report);
-                    }
+                    batch.extend(records.into_iter().map(|r| parse(position, Ok(r))));
                 }
             }
-            record => one(&mut *batch.conn, position, record, &mut report),
+            record => batch.push(parse(position, record)),
         }
-        progress(position);
+        if batch.len() >= BATCH_RECORDS {
+            // The importer only stops taking batches if it panicked.
+            let _ = batches.send(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(BATCH_RECORDS),
+            ));
+        }
     });
-    batch.finish();
-    // A broken array stops the read; what came before it stays imported.
-    if let Err(reason) = read {
-        report.count(
-            last + 1,
-            None,
-            Err(format!("{reason}; the rest of the file was not read")),
-        );
+    if !batch.is_empty() {
+        let _ = batches.send(batch);
     }
-    report
+    (last, read)
 }
 
-/// Records per outer transaction.
+/// Records per batch (one transaction each).
 const BATCH_RECORDS: usize = 500;
-
-/// An outer transaction committed every `BATCH_RECORDS` records.
-struct Batch<'c> {
-    conn: &'c mut DbConnection,
-    records: usize,
-    open: bool,
-}
-
-impl<'c> Batch<'c> {
-    fn begin(conn: &'c mut DbConnection) -> Self {
-        let open = Self::start(conn);
-        Batch {
-            conn,
-            records: 0,
-            open,
-        }
-    }
-
-    fn start(conn: &mut DbConnection) -> bool {
-        use diesel::connection::{Connection, TransactionManager};
-        <DbConnection as Connection>::TransactionManager::begin_transaction(conn)
-            .map_err(|e| tracing::warn!(error = %e, "import: no batch transaction; committing per record"))
-            .is_ok()
-    }
-
-    fn commit(&mut self) {
-        use diesel::connection::{Connection, TransactionManager};
-        if self.open {
-            if let Err(e) =
-                <DbConnection as Connection>::TransactionManager::commit_transaction(self.conn)
-            {
-                tracing::error!(error = %e, "import: committing a batch failed");
-            }
-            self.open = false;
-        }
-    }
-
-    /// Called before each record: commits and starts a new batch when full.
-    fn tick(&mut self) {
-        self.records += 1;
-        if self.records.is_multiple_of(BATCH_RECORDS) {
-            self.commit();
-            self.open = Self::start(self.conn);
-        }
-    }
-
-    fn finish(mut self) {
-        self.commit();
-    }
-}
 
 /// Largest single record accepted (a 50 MB description is refused, not loaded).
 pub const MAX_RECORD_BYTES: usize = 2 * 1024 * 1024;
@@ -397,7 +390,11 @@ pub struct Importer<'a> {
 }
 
 impl<'a> Importer<'a> {
-    pub fn new(stamp: Stamp, postcodes: &'a PostcodeIndex, dry_run: bool) -> Self {
+    pub fn new(mut stamp: Stamp, postcodes: &'a PostcodeIndex, dry_run: bool) -> Self {
+        // Whole microseconds, as PostgreSQL stores times: a batch builds the
+        // records it creates in memory, and they must equal what the
+        // database gives back.
+        stamp.at = stamp.at.trunc_subsecs(6);
         Importer {
             stamp,
             postcodes,
@@ -409,26 +406,221 @@ impl<'a> Importer<'a> {
     fn note(&self, message: String) {
         self.notes.borrow_mut().push(message);
     }
+
+    /// What the records imported since the last call left out.
+    pub(crate) fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.borrow_mut())
+    }
+}
+
+/// A top-level record, parsed.
+pub(crate) enum Record {
+    Service(Box<types::Service>),
+    Organization(Box<types::Organization>),
+}
+
+impl Record {
+    /// A service (or a service_at_location with its service nested), or an
+    /// organisation when it has no `status`.
+    pub(crate) fn parse(record: Value) -> Result<Record, String> {
+        if !record.is_object() {
+            return Err("each record must be a JSON object".into());
+        }
+        let record = service_at_location(record)?;
+        if record.get("status").is_some() {
+            parse(record).map(|s| Record::Service(Box::new(s)))
+        } else {
+            parse(record).map(|o| Record::Organization(Box::new(o)))
+        }
+        .map_err(reason)
+    }
+}
+
+/// Where an import finds what Signpost has and puts what changes: the
+/// database itself through the repositories (`Direct`, one record per
+/// transaction), or a batch (`batch::Batch`) that answers from what it
+/// looked up for many records and writes their new records together.
+pub(crate) trait Store {
+    /// Why a record cannot be imported here.
+    type Error: From<RepoError>;
+    /// The validation failure in an error, if that is what it is.
+    fn invalid(error: Self::Error) -> Result<Invalid, Self::Error>;
+
+    fn organisation(&mut self, id: Uuid) -> Result<Option<Organisation>, Self::Error>;
+    fn organisation_exists(&mut self, id: Uuid) -> Result<bool, Self::Error>;
+    fn create_organisation(
+        &mut self,
+        id: Uuid,
+        draft: OrganisationDraft,
+    ) -> Result<(), Self::Error>;
+    fn update_organisation(
+        &mut self,
+        id: Uuid,
+        version: i64,
+        draft: OrganisationDraft,
+    ) -> Result<(), Self::Error>;
+    fn location(&mut self, id: Uuid) -> Result<Option<Location>, Self::Error>;
+    fn create_location(&mut self, id: Uuid, draft: LocationDraft) -> Result<(), Self::Error>;
+    fn update_location(
+        &mut self,
+        id: Uuid,
+        version: i64,
+        draft: LocationDraft,
+    ) -> Result<(), Self::Error>;
+    fn service(&mut self, id: Uuid) -> Result<Option<Service>, Self::Error>;
+    fn create_service(
+        &mut self,
+        id: Uuid,
+        draft: ServiceDraft,
+        assured: Option<Assurance>,
+    ) -> Result<(), Self::Error>;
+    fn update_service(
+        &mut self,
+        id: Uuid,
+        version: i64,
+        draft: ServiceDraft,
+    ) -> Result<(), Self::Error>;
+    /// The slug of the taxonomy term with this id (archived or not).
+    fn term_slug(&mut self, id: Uuid) -> Result<Option<String>, Self::Error>;
+    /// Whether a live term of this taxonomy has this slug.
+    fn live_term(&mut self, kind: TaxonomyKind, slug: &Slug) -> Result<bool, Self::Error>;
+    fn create_term(&mut self, id: Option<Uuid>, draft: TermDraft) -> Result<(), Self::Error>;
+}
+
+/// The repositories, straight: what the API does, one record at a time.
+struct Direct<'c> {
+    conn: &'c mut DbConnection,
+    stamp: &'c Stamp,
+}
+
+/// `Some` for a record, `None` for not found.
+pub(crate) fn found<T>(result: Result<T, RepoError>) -> Result<Option<T>, RepoError> {
+    match result {
+        Ok(t) => Ok(Some(t)),
+        Err(RepoError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl Store for Direct<'_> {
+    type Error = RepoError;
+
+    fn invalid(error: RepoError) -> Result<Invalid, RepoError> {
+        match error {
+            RepoError::Invalid(invalid) => Ok(invalid),
+            e => Err(e),
+        }
+    }
+
+    fn organisation(&mut self, id: Uuid) -> Result<Option<Organisation>, RepoError> {
+        found(organisations::get(self.conn, id))
+    }
+
+    fn organisation_exists(&mut self, id: Uuid) -> Result<bool, RepoError> {
+        organisations::exists(self.conn, id)
+    }
+
+    fn create_organisation(&mut self, id: Uuid, draft: OrganisationDraft) -> Result<(), RepoError> {
+        organisations::create(self.conn, self.stamp, Some(id), draft).map(drop)
+    }
+
+    fn update_organisation(
+        &mut self,
+        id: Uuid,
+        version: i64,
+        draft: OrganisationDraft,
+    ) -> Result<(), RepoError> {
+        organisations::update(self.conn, self.stamp, id, Some(version), draft).map(drop)
+    }
+
+    fn location(&mut self, id: Uuid) -> Result<Option<Location>, RepoError> {
+        found(locations::get(self.conn, id))
+    }
+
+    fn create_location(&mut self, id: Uuid, draft: LocationDraft) -> Result<(), RepoError> {
+        locations::create(self.conn, self.stamp, Some(id), draft).map(drop)
+    }
+
+    fn update_location(
+        &mut self,
+        id: Uuid,
+        version: i64,
+        draft: LocationDraft,
+    ) -> Result<(), RepoError> {
+        locations::update(self.conn, self.stamp, id, Some(version), draft).map(drop)
+    }
+
+    fn service(&mut self, id: Uuid) -> Result<Option<Service>, RepoError> {
+        found(services::get(self.conn, id))
+    }
+
+    fn create_service(
+        &mut self,
+        id: Uuid,
+        draft: ServiceDraft,
+        assured: Option<Assurance>,
+    ) -> Result<(), RepoError> {
+        services::create(self.conn, self.stamp, Some(id), draft, assured).map(drop)
+    }
+
+    fn update_service(
+        &mut self,
+        id: Uuid,
+        version: i64,
+        draft: ServiceDraft,
+    ) -> Result<(), RepoError> {
+        services::update(self.conn, self.stamp, id, Some(version), draft).map(drop)
+    }
+
+    fn term_slug(&mut self, id: Uuid) -> Result<Option<String>, RepoError> {
+        Ok(found(taxonomy::get(self.conn, id))?.map(|t| t.slug))
+    }
+
+    fn live_term(&mut self, kind: TaxonomyKind, slug: &Slug) -> Result<bool, RepoError> {
+        match taxonomy::resolve_slugs(self.conn, kind, "attributes", std::slice::from_ref(slug)) {
+            Ok(_) => Ok(true),
+            Err(RepoError::Invalid(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn create_term(&mut self, id: Option<Uuid>, draft: TermDraft) -> Result<(), RepoError> {
+        taxonomy::create(self.conn, self.stamp, id, draft).map(drop)
+    }
+}
+
+/// A refusal as the report words it.
+pub(crate) fn reason(error: RepoError) -> String {
+    match error {
+        RepoError::Invalid(invalid) => invalid.summary(),
+        e => e.to_string(),
+    }
 }
 
 impl Importer<'_> {
     /// Imports one top-level record (a service, or an organisation when it
     /// has no `status`).
     pub fn import(&self, conn: &mut DbConnection, record: Value) -> Result<Outcome, String> {
-        if !record.is_object() {
-            return Err("each record must be a JSON object".into());
-        }
-        let record = service_at_location(record)?;
+        self.import_record(conn, &Record::parse(record)?)
+    }
+
+    /// Imports one parsed record in its own transaction (a savepoint inside
+    /// a batch's), through the repositories.
+    pub(crate) fn import_record(
+        &self,
+        conn: &mut DbConnection,
+        record: &Record,
+    ) -> Result<Outcome, String> {
         // A dry run does the whole import, notes the outcome, then rolls back.
         let mut dry_outcome = None;
         let result = write_transaction(conn, |c| {
-            let outcome = if record.get("status").is_some() {
-                let service: types::Service = parse(record)?;
-                self.service(c, &service, None)
-            } else {
-                let organization: types::Organization = parse(record)?;
-                self.organization(c, &organization)
-            }?;
+            let outcome = self.record(
+                &mut Direct {
+                    conn: c,
+                    stamp: &self.stamp,
+                },
+                record,
+            )?;
             if self.dry_run {
                 dry_outcome = Some(outcome);
                 return Err(RepoError::Conflict("dry run: rolled back".into()));
@@ -437,35 +629,46 @@ impl Importer<'_> {
         });
         match (result, dry_outcome) {
             (_, Some(outcome)) | (Ok(outcome), None) => Ok(outcome),
-            (Err(RepoError::Invalid(invalid)), None) => Err(invalid.summary()),
-            (Err(e), None) => Err(e.to_string()),
+            (Err(e), None) => Err(reason(e)),
         }
     }
 
-    fn organization(
+    /// The record's writes, through `store`.
+    pub(crate) fn record<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
+        record: &Record,
+    ) -> Result<Outcome, S::Error> {
+        match record {
+            Record::Service(service) => self.service(store, service, None),
+            Record::Organization(organization) => self.organization(store, organization),
+        }
+    }
+
+    fn organization<S: Store>(
+        &self,
+        store: &mut S,
         o: &types::Organization,
-    ) -> Result<Outcome, RepoError> {
+    ) -> Result<Outcome, S::Error> {
         let id = uuid("id", &o.id)?;
-        let mut outcome = self.upsert_organisation(c, id, o)?;
+        let mut outcome = self.upsert_organisation(store, id, o)?;
         for service in o.services.iter().flatten() {
-            outcome = merge(outcome, self.service(c, service, Some(id))?);
+            outcome = merge(outcome, self.service(store, service, Some(id))?);
         }
         for location in &o.locations {
-            if let Some((_, o)) = self.location_or_note(c, id, location)? {
+            if let Some((_, o)) = self.location_or_note(store, id, location)? {
                 outcome = merge(outcome, o);
             }
         }
         Ok(outcome)
     }
 
-    fn upsert_organisation(
+    fn upsert_organisation<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
         id: Uuid,
         o: &types::Organization,
-    ) -> Result<Outcome, RepoError> {
+    ) -> Result<Outcome, S::Error> {
         let charity = o
             .organization_identifiers
             .iter()
@@ -482,30 +685,31 @@ impl Importer<'_> {
             logo_url: o.logo.clone(),
         };
         let draft = input.validate().map_err(|e| prefixed("organization", e))?;
-        match organisations::get(c, id) {
-            Ok(current) if current.to_input().validate().ok().as_ref() == Some(&draft) => {
+        match store.organisation(id)? {
+            Some(current) if current.to_input().validate().ok().as_ref() == Some(&draft) => {
                 Ok(Outcome::Unchanged)
             }
-            Ok(current) => organisations::update(c, &self.stamp, id, Some(current.version), draft)
+            Some(current) => store
+                .update_organisation(id, current.version, draft)
                 .map(|_| Outcome::Updated),
-            Err(RepoError::NotFound { .. }) => {
-                organisations::create(c, &self.stamp, Some(id), draft).map(|_| Outcome::Created)
-            }
-            Err(e) => Err(e),
+            None => store
+                .create_organisation(id, draft)
+                .map(|_| Outcome::Created),
         }
     }
 
     /// A location that cannot be imported (nowhere to put it on a map, a
     /// bad field) is left out with a note; the record it came with goes on.
-    fn location_or_note(
+    fn location_or_note<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
         organisation_id: Uuid,
         l: &types::Location,
-    ) -> Result<Option<(Uuid, Outcome)>, RepoError> {
-        match self.upsert_location(c, organisation_id, l) {
+    ) -> Result<Option<(Uuid, Outcome)>, S::Error> {
+        match self.upsert_location(store, organisation_id, l) {
             Ok(done) => Ok(Some(done)),
-            Err(RepoError::Invalid(invalid)) => {
+            Err(e) => {
+                let invalid = S::invalid(e)?;
                 let id = crate::model::values::clip(&l.id);
                 self.note(format!(
                     "location {id}: {}; not imported",
@@ -513,16 +717,15 @@ impl Importer<'_> {
                 ));
                 Ok(None)
             }
-            Err(e) => Err(e),
         }
     }
 
-    fn upsert_location(
+    fn upsert_location<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
         organisation_id: Uuid,
         l: &types::Location,
-    ) -> Result<(Uuid, Outcome), RepoError> {
+    ) -> Result<(Uuid, Outcome), S::Error> {
         let id = uuid("location.id", &l.id)?;
         let address = l.addresses.first();
         let text = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
@@ -559,13 +762,13 @@ impl Importer<'_> {
             latitude,
             longitude,
             location_type: Some(location_type),
-            accessibility: self.term_slugs(c, &l.attributes, TaxonomyKind::Accessibility)?,
+            accessibility: self.term_slugs(store, &l.attributes, TaxonomyKind::Accessibility)?,
         };
         let draft = input
             .validate(self.postcodes)
             .map_err(|e| prefixed("location", e))?;
-        let outcome = match locations::get(c, id) {
-            Ok(current)
+        let outcome = match store.location(id)? {
+            Some(current)
                 if current
                     .to_input()
                     .validate(self.postcodes)
@@ -573,38 +776,40 @@ impl Importer<'_> {
             {
                 Outcome::Unchanged
             }
-            Ok(current) => locations::update(c, &self.stamp, id, Some(current.version), draft)
-                .map(|_| Outcome::Updated)?,
-            Err(RepoError::NotFound { .. }) => {
-                locations::create(c, &self.stamp, Some(id), draft).map(|_| Outcome::Created)?
+            Some(current) => {
+                store.update_location(id, current.version, draft)?;
+                Outcome::Updated
             }
-            Err(e) => return Err(e),
+            None => {
+                store.create_location(id, draft)?;
+                Outcome::Created
+            }
         };
         Ok((id, outcome))
     }
 
-    fn service(
+    fn service<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
         s: &types::Service,
         parent: Option<Uuid>,
-    ) -> Result<Outcome, RepoError> {
+    ) -> Result<Outcome, S::Error> {
         let id = uuid("id", &s.id)?;
         let mut outcome = Outcome::Unchanged;
         let organisation_id = match (&s.organization, &s.organization_id, parent) {
             (_, _, Some(parent)) => parent,
             (Some(org), _, None) => {
                 let org_id = uuid("organization.id", &org.id)?;
-                outcome = merge(outcome, self.upsert_organisation(c, org_id, org)?);
+                outcome = merge(outcome, self.upsert_organisation(store, org_id, org)?);
                 org_id
             }
             (None, Some(org_id), None) => {
                 let org_id = uuid("organization_id", org_id)?;
-                if !organisations::exists(c, org_id)? {
+                if !store.organisation_exists(org_id)? {
                     return Err(RepoError::invalid(
                         "organization_id",
                         format!("organization {org_id} is neither in the file before this service nor in Signpost"),
-                    ));
+                    ).into());
                 }
                 org_id
             }
@@ -612,14 +817,17 @@ impl Importer<'_> {
                 return Err(RepoError::invalid(
                     "organization_id",
                     "a service needs its organization",
-                ))
+                )
+                .into())
             }
         };
         let mut location_ids = Vec::new();
         for sal in s.service_at_locations.iter().flatten() {
             match &sal.location {
                 Some(location) => {
-                    if let Some((lid, o)) = self.location_or_note(c, organisation_id, location)? {
+                    if let Some((lid, o)) =
+                        self.location_or_note(store, organisation_id, location)?
+                    {
                         outcome = merge(outcome, o);
                         location_ids.push(lid);
                     }
@@ -630,17 +838,15 @@ impl Importer<'_> {
                         return Err(RepoError::invalid(
                             "service_at_locations",
                             "each needs a location or location_id",
-                        ))
+                        )
+                        .into())
                     }
                 },
             }
         }
-        let current = match services::get(c, id) {
-            Ok(current) => Some(current),
-            Err(RepoError::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        let (mut input, assured) = self.service_input(c, s, id, organisation_id, location_ids)?;
+        let current = store.service(id)?;
+        let (mut input, assured) =
+            self.service_input(store, s, id, organisation_id, location_ids)?;
         if let Some(current) = &current {
             keep_absent(s, &mut input, current.to_input());
         }
@@ -664,22 +870,26 @@ impl Importer<'_> {
             {
                 Outcome::Unchanged
             }
-            Some(current) => services::update(c, &self.stamp, id, Some(current.version), draft)
-                .map(|_| Outcome::Updated)?,
-            None => services::create(c, &self.stamp, Some(id), draft, assured)
-                .map(|_| Outcome::Created)?,
+            Some(current) => {
+                store.update_service(id, current.version, draft)?;
+                Outcome::Updated
+            }
+            None => {
+                store.create_service(id, draft, assured)?;
+                Outcome::Created
+            }
         };
         Ok(merge(service_outcome, outcome))
     }
 
-    fn service_input(
+    fn service_input<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
         s: &types::Service,
         id: Uuid,
         organisation_id: Uuid,
         location_ids: Vec<Uuid>,
-    ) -> Result<(ServiceInput, Option<Assurance>), RepoError> {
+    ) -> Result<(ServiceInput, Option<Assurance>), S::Error> {
         let attributes = s.attributes.as_deref().unwrap_or(&[]);
         let ext = extensions(attributes);
         let get = |field: &str| ext.get(field).cloned();
@@ -745,101 +955,102 @@ impl Importer<'_> {
             at,
             by: get("verified_by"),
         });
-        let input =
-            ServiceInput {
-                id: Some(id),
-                organisation_id,
-                name: s.name.clone(),
-                description: s.description.clone(),
-                url: s.url.clone(),
-                email: s.email.clone(),
-                phones: s
-                    .phones
-                    .iter()
-                    .flatten()
-                    .map(|p| PhoneInput {
-                        number: phone_number(&p.number),
-                        description: p.description.as_deref().map(|d| {
-                            let short: String = d.chars().take(PHONE_NOTE_MAX).collect();
-                            if short.len() < d.len() {
-                                self.note(format!(
+        let input = ServiceInput {
+            id: Some(id),
+            organisation_id,
+            name: s.name.clone(),
+            description: s.description.clone(),
+            url: s.url.clone(),
+            email: s.email.clone(),
+            phones: s
+                .phones
+                .iter()
+                .flatten()
+                .map(|p| PhoneInput {
+                    number: phone_number(&p.number),
+                    description: p.description.as_deref().map(|d| {
+                        let short: String = d.chars().take(PHONE_NOTE_MAX).collect();
+                        if short.len() < d.len() {
+                            self.note(format!(
                                 "phone {}: description shortened to {PHONE_NOTE_MAX} characters",
                                 p.number
                             ));
-                            }
-                            short
-                        }),
-                    })
-                    .collect(),
-                status: Some(status),
-                status_reason: status_reason.filter(|_| status != ServiceStatus::Active),
-                reopens_on: match get("reopens_on") {
-                    Some(d) => Some(d.parse().map_err(|_| {
+                        }
+                        short
+                    }),
+                })
+                .collect(),
+            status: Some(status),
+            status_reason: status_reason.filter(|_| status != ServiceStatus::Active),
+            reopens_on: match get("reopens_on") {
+                Some(d) => {
+                    Some(d.parse().map_err(|_| {
                         RepoError::invalid("attributes.reopens_on", "is not a date")
-                    })?),
-                    None => None,
-                },
-                replaced_by: match get("replaced_by") {
-                    Some(r) => Some(uuid("attributes.replaced_by", &r)?),
-                    None => None,
-                },
-                delivery_methods: get("delivery_methods")
-                    .map(|list| {
-                        list.split(',')
-                            .filter_map(|m| DeliveryMethod::parse(m).ok())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                self_referral: flag("self_referral"),
-                referral_required: flag("referral_required"),
-                referral_url: get("referral_url"),
-                free,
-                fees_text: s.fees_description.clone(),
-                languages: s
-                    .languages
-                    .iter()
-                    .flatten()
-                    .filter_map(|l| l.code.clone())
-                    .collect(),
-                categories: self.term_slugs(c, attributes, TaxonomyKind::Category)?,
-                community_groups: self.term_slugs(c, attributes, TaxonomyKind::CommunityGroup)?,
-                eligibility: Some(EligibilityInput {
-                    minimum_age: s.minimum_age,
-                    maximum_age: s.maximum_age,
-                    description: s.eligibility_description.clone(),
-                }),
-                service_areas: s
-                    .service_areas
-                    .iter()
-                    .flatten()
-                    .filter_map(|a| {
-                        a.uri
-                            .as_deref()
-                            .and_then(|u| u.strip_prefix(AREA_URI))
-                            .map(str::to_string)
-                    })
-                    .collect(),
-                location_ids,
-                schedules,
-                exceptions,
-                closed_on_public_holidays: flag("closed_on_public_holidays"),
-                open_24_hours: flag("open_24_hours"),
-                by_appointment: flag("by_appointment"),
-                hours_notes,
-                verified: None,
-            };
+                    })?)
+                }
+                None => None,
+            },
+            replaced_by: match get("replaced_by") {
+                Some(r) => Some(uuid("attributes.replaced_by", &r)?),
+                None => None,
+            },
+            delivery_methods: get("delivery_methods")
+                .map(|list| {
+                    list.split(',')
+                        .filter_map(|m| DeliveryMethod::parse(m).ok())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            self_referral: flag("self_referral"),
+            referral_required: flag("referral_required"),
+            referral_url: get("referral_url"),
+            free,
+            fees_text: s.fees_description.clone(),
+            languages: s
+                .languages
+                .iter()
+                .flatten()
+                .filter_map(|l| l.code.clone())
+                .collect(),
+            categories: self.term_slugs(store, attributes, TaxonomyKind::Category)?,
+            community_groups: self.term_slugs(store, attributes, TaxonomyKind::CommunityGroup)?,
+            eligibility: Some(EligibilityInput {
+                minimum_age: s.minimum_age,
+                maximum_age: s.maximum_age,
+                description: s.eligibility_description.clone(),
+            }),
+            service_areas: s
+                .service_areas
+                .iter()
+                .flatten()
+                .filter_map(|a| {
+                    a.uri
+                        .as_deref()
+                        .and_then(|u| u.strip_prefix(AREA_URI))
+                        .map(str::to_string)
+                })
+                .collect(),
+            location_ids,
+            schedules,
+            exceptions,
+            closed_on_public_holidays: flag("closed_on_public_holidays"),
+            open_24_hours: flag("open_24_hours"),
+            by_appointment: flag("by_appointment"),
+            hours_notes,
+            verified: None,
+        };
         Ok((input, assured))
     }
 
     /// Slugs of the terms of one taxonomy among the attributes, creating
     /// terms Signpost does not have yet. Terms from other taxonomies (not
     /// Signpost's) count as categories.
-    fn term_slugs(
+    fn term_slugs<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
         attributes: &[Attribute],
         kind: TaxonomyKind,
-    ) -> Result<Vec<String>, RepoError> {
+    ) -> Result<Vec<String>, S::Error> {
         let mut slugs = Vec::new();
         for a in attributes {
             let Some(term) = &a.taxonomy_term else {
@@ -857,32 +1068,30 @@ impl Importer<'_> {
             if term_kind != kind {
                 continue;
             }
-            slugs.push(self.ensure_term(c, term, kind)?);
+            slugs.push(self.ensure_term(store, term, kind)?);
         }
         slugs.sort();
         slugs.dedup();
         Ok(slugs)
     }
 
-    fn ensure_term(
+    fn ensure_term<S: Store>(
         &self,
-        c: &mut DbConnection,
+        store: &mut S,
         term: &types::TaxonomyTerm,
         kind: TaxonomyKind,
-    ) -> Result<String, RepoError> {
+    ) -> Result<String, S::Error> {
         let id = Uuid::parse_str(&term.id).ok();
         if let Some(id) = id {
-            if let Ok(existing) = taxonomy::get(c, id) {
-                return Ok(existing.slug);
+            if let Some(slug) = store.term_slug(id)? {
+                return Ok(slug);
             }
         }
         let raw = term.code.clone().unwrap_or_else(|| term.name.clone());
         let slug = Slug::parse(slugify(&raw))
             .map_err(|e| RepoError::invalid("attributes.taxonomy_term.code", e))?;
-        match taxonomy::resolve_slugs(c, kind, "attributes", std::slice::from_ref(&slug)) {
-            Ok(_) => return Ok(slug.as_str().to_string()),
-            Err(RepoError::Invalid(_)) => {}
-            Err(e) => return Err(e),
+        if store.live_term(kind, &slug)? {
+            return Ok(slug.as_str().to_string());
         }
         let draft = TermInput {
             id,
@@ -895,7 +1104,7 @@ impl Importer<'_> {
         }
         .validate()
         .map_err(|e| prefixed("taxonomy_term", e))?;
-        taxonomy::create(c, &self.stamp, id, draft)?;
+        store.create_term(id, draft)?;
         Ok(slug.as_str().to_string())
     }
 }

@@ -1,6 +1,7 @@
 //! Open Referral HSDS 3.0: Signpost's records in the standard's shape
 //! (`export`), and standard data into Signpost (`import`).
 
+mod batch;
 pub mod cli;
 pub mod export;
 pub mod federation;

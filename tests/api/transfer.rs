@@ -613,3 +613,258 @@ async fn a_zipped_tabular_package_travels_over_http() {
         .await
         .expect_problem(400, "body");
 }
+
+/// Audit rows `(actor, at, entity_type, entity_id, action, changes)` after
+/// id `audit_after`, and change-log rows `(entity_type, entity_id, op,
+/// changed_at)` after `seq_after`, in order.
+#[allow(clippy::type_complexity)]
+fn logs_after(
+    app: &TestApp,
+    audit_after: i64,
+    seq_after: i64,
+) -> (
+    Vec<(
+        String,
+        chrono::NaiveDateTime,
+        String,
+        String,
+        String,
+        String,
+    )>,
+    Vec<(String, String, String, chrono::NaiveDateTime)>,
+) {
+    use diesel::prelude::*;
+    use signpost::db::schema::{audit_log, change_log};
+    let mut conn = app.conn();
+    let audits = audit_log::table
+        .filter(audit_log::id.gt(audit_after))
+        .order(audit_log::id.asc())
+        .select((
+            audit_log::actor,
+            audit_log::at,
+            audit_log::entity_type,
+            audit_log::entity_id,
+            audit_log::action,
+            audit_log::changes,
+        ))
+        .load(&mut *conn)
+        .expect("audit log");
+    let changes = change_log::table
+        .filter(change_log::seq.gt(seq_after))
+        .order(change_log::seq.asc())
+        .select((
+            change_log::entity_type,
+            change_log::entity_id,
+            change_log::op,
+            change_log::changed_at,
+        ))
+        .load(&mut *conn)
+        .expect("change log");
+    (audits, changes)
+}
+
+/// The newest audit id and change-log sequence.
+fn log_marks(app: &TestApp) -> (i64, i64) {
+    use diesel::prelude::*;
+    use signpost::db::schema::{audit_log, change_log};
+    let mut conn = app.conn();
+    let audit: Option<i64> = audit_log::table
+        .select(diesel::dsl::max(audit_log::id))
+        .first(&mut *conn)
+        .expect("audit");
+    let seq: Option<i64> = change_log::table
+        .select(diesel::dsl::max(change_log::seq))
+        .first(&mut *conn)
+        .expect("change log");
+    (audit.unwrap_or(0), seq.unwrap_or(0))
+}
+
+/// Records beyond an export: nested organisations repeated, references to
+/// earlier records, a new taxonomy term, an organisation that changes
+/// between records, refusals and things left out.
+fn awkward_records() -> Vec<Value> {
+    let org = "0a1f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60";
+    let location = |id: &str, postcode: &str, name: &str| {
+        json!({"id": id, "location_type": "physical", "name": name,
+               "addresses": [{"id": format!("a{}", &id[1..]), "address_1": "1 High Street", "city": "Glasgow", "postal_code": postcode}]})
+    };
+    let nested = json!({"id": org, "name": "Larder", "description": "Food"});
+    // A term known by its code, and a new one (with an id, so that both
+    // imports give it the same).
+    let category = |id: &str, code: &str, name: &str| {
+        json!({"id": format!("attr-{code}"), "link_type": "category",
+               "taxonomy_term": {"id": id, "code": code, "name": name, "taxonomy": "category"}})
+    };
+    let food = category("food", "food-banks", "Food banks");
+    let new_topic = category(
+        "5e5e5e5e-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+        "brand-new-topic",
+        "Brand new topic",
+    );
+    vec![
+        json!({"id": "11111111-aaaa-4111-8111-111111111111", "name": "Pantry", "status": "active",
+               "organization": nested,
+               "service_at_locations": [{"id": "x1", "location": location("c1111111-aaaa-4111-8111-111111111111", "G31 2ER", "Hall")}],
+               "attributes": [food, new_topic],
+               "phones": [{"id": "p1", "number": "0141 123 4567"}],
+               "schedules": [{"id": "s1", "freq": "WEEKLY", "byday": "MO,WE", "opens_at": "09:00", "closes_at": "12:00"},
+                             {"id": "s2", "description": "Saturdays 10am to 1pm"}],
+               "languages": [{"id": "l1", "code": "en"}, {"id": "l2", "code": "gd"}]}),
+        json!({"id": "22222222-aaaa-4222-8222-222222222222", "name": "Larder café", "status": "active",
+               "organization": nested,
+               "service_at_locations": [
+                   {"id": "x2", "location": location("c1111111-aaaa-4111-8111-111111111111", "G31 2ER", "Hall")},
+                   {"id": "x3", "location": location("c2222222-aaaa-4222-8222-222222222222", "EH1 1YZ", "Annex")}],
+               "attributes": [food,
+                              {"id": "g1", "link_type": "community_group", "taxonomy_term": {"id": "t-g1", "code": "older-people", "name": "Older people", "taxonomy": "community_group"}}],
+               "service_areas": [{"id": "a1", "uri": "https://statistics.gov.scot/id/statistical-geography/S12000049"}]}),
+        json!({"id": "33333333-aaaa-4333-8333-333333333333", "name": "Deliveries", "status": "defunct",
+               "organization_id": org,
+               "service_at_locations": [{"id": "x4", "location_id": "c2222222-aaaa-4222-8222-222222222222"}],
+               "attributes": [{"id": "r1", "link_type": "signpost", "value": "11111111-aaaa-4111-8111-111111111111",
+                               "taxonomy_term": {"id": "t-r", "code": "replaced_by", "name": "replaced by", "taxonomy": "signpost"}}]}),
+        json!({"id": "44444444-aaaa-4444-8444-444444444444", "name": "Advice", "status": "active",
+               "organization": {"id": org, "name": "Larder and Advice", "description": "Food and advice"}}),
+        json!({"id": "55555555-aaaa-4555-8555-555555555555", "name": "Orphan", "status": "active",
+               "organization_id": "99999999-aaaa-4999-8999-999999999999"}),
+        json!({"id": "66666666-aaaa-4666-8666-666666666666", "name": "Bad email", "status": "active",
+               "email": "not an email", "organization": nested}),
+        json!({"id": "22222222-AAAA-4222-8222-222222222222", "name": "Again", "status": "active", "organization": nested}),
+        json!({"id": "77777777-aaaa-4777-8777-777777777777", "name": "Far away", "status": "active",
+               "organization": {"id": "0b1f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", "name": "Travellers", "description": ""},
+               "service_at_locations": [
+                   {"id": "x5", "location": {"id": "c7777777-aaaa-4777-8777-777777777777", "location_type": "physical", "latitude": 95.0, "longitude": 3.0,
+                                             "addresses": [{"id": "ad7", "postal_code": "not a postcode"}]}}]}),
+        json!({"id": "x8", "service": {"id": "88888888-aaaa-4888-8888-888888888888", "name": "Drop-in", "status": "active", "organization_id": org},
+               "location": location("c8888888-aaaa-4888-8888-888888888888", "G40 1AA", "Drop-in room")}),
+    ]
+}
+
+/// Imports records one at a time through `Importer::import`, as the
+/// tabular and federation imports do, refusing repeated ids as a file
+/// import does; returns (created, updated, unchanged, rejected).
+fn import_one_by_one(
+    app: &TestApp,
+    importer: &signpost::hsds::import::Importer<'_>,
+    lines: &[String],
+) -> (usize, usize, usize, usize) {
+    use signpost::hsds::import::Outcome;
+    let mut counts = (0, 0, 0, 0);
+    let mut seen = std::collections::HashSet::new();
+    let mut conn = app.conn();
+    for line in lines {
+        let value: Value = serde_json::from_str(line).unwrap();
+        let id = value["id"].as_str().unwrap().to_lowercase();
+        if !seen.insert(id) {
+            counts.3 += 1;
+            continue;
+        }
+        match importer.import(&mut conn, value) {
+            Ok(Outcome::Created) => counts.0 += 1,
+            Ok(Outcome::Updated) => counts.1 += 1,
+            Ok(Outcome::Unchanged) => counts.2 += 1,
+            Err(_) => counts.3 += 1,
+        }
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_file_imported_in_batches_writes_what_one_record_at_a_time_writes() {
+    use signpost::hsds::import::import_file;
+    let source = spawn_demo_app().await;
+    let mut lines: Vec<String> = export(&source, "ndjson")
+        .await
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.extend(awkward_records().iter().map(Value::to_string));
+    let file = lines.join("\n");
+    let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
+    let importer = package_importer(&postcodes);
+
+    let (batched, single) = (spawn_app().await, spawn_app().await);
+    for round in ["first", "again"] {
+        let (batched_marks, single_marks) = (log_marks(&batched), log_marks(&single));
+        let report = import_file(&mut batched.conn(), &importer, file.as_bytes(), |_| {});
+        let expected = import_one_by_one(&single, &importer, &lines);
+        assert_eq!(
+            (
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.rejected
+            ),
+            expected,
+            "{round}: {report:?}"
+        );
+        if round == "first" {
+            assert_eq!(report.rejected, 3, "{report:?}");
+            assert!(report.warnings.len() >= 2, "{report:?}");
+        } else {
+            // The organisation's name changes back and forth between records.
+            assert_eq!(report.updated, 2, "{report:?}");
+        }
+        let (batched_audit, batched_changes) =
+            logs_after(&batched, batched_marks.0, batched_marks.1);
+        let (single_audit, single_changes) = logs_after(&single, single_marks.0, single_marks.1);
+        assert_eq!(batched_audit.len(), single_audit.len(), "{round}");
+        for (a, b) in batched_audit.iter().zip(&single_audit) {
+            assert_eq!(a, b, "{round}: audit rows differ");
+        }
+        assert_eq!(batched_changes, single_changes, "{round}");
+        assert_eq!(snapshot(&batched).await, snapshot(&single).await, "{round}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_a_database_constraint_refuses_goes_in_record_by_record() {
+    use diesel::connection::SimpleConnection;
+    use signpost::hsds::import::{import_file, Importer};
+    let app = spawn_app().await;
+    // A rule the importer's checks know nothing of: no service named "Boom".
+    let sql = match &mut *app.conn() {
+        signpost::db::DbConnection::Sqlite(_) => {
+            "CREATE TRIGGER no_boom BEFORE INSERT ON services WHEN NEW.name = 'Boom' \
+             BEGIN SELECT RAISE(ABORT, 'no boom'); END;"
+        }
+        signpost::db::DbConnection::Postgres(_) => {
+            "CREATE FUNCTION no_boom() RETURNS trigger AS $$ BEGIN \
+             IF NEW.name = 'Boom' THEN RAISE EXCEPTION 'no boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER no_boom BEFORE INSERT ON services FOR EACH ROW EXECUTE FUNCTION no_boom();"
+        }
+    };
+    app.conn().batch_execute(sql).expect("trigger");
+    let org = "0a1f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60";
+    let lines: Vec<String> = (0..20)
+        .map(|i| {
+            let name = if i == 7 {
+                "Boom".to_string()
+            } else {
+                format!("Pantry {i}")
+            };
+            service(
+                &format!("{i:08}-aaaa-4111-8111-111111111111"),
+                org,
+                json!({"name": name}),
+            )
+            .to_string()
+        })
+        .collect();
+    let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
+    let importer: Importer<'_> = package_importer(&postcodes);
+    let report = import_file(
+        &mut app.conn(),
+        &importer,
+        lines.join("\n").as_bytes(),
+        |_| {},
+    );
+    assert_eq!((report.created, report.rejected), (19, 1), "{report:?}");
+    assert_eq!(report.rejections[0].record, 8);
+    assert!(
+        report.rejections[0].reason.contains("no boom"),
+        "{report:?}"
+    );
+    assert_eq!(all(&app, "/api/v1/services").await.len(), 19);
+    assert_eq!(all(&app, "/api/v1/organisations").await.len(), 1);
+}
