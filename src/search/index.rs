@@ -14,7 +14,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, Term};
 use uuid::Uuid;
 
-use super::query::{self, MatchReason, Ranked, SearchRequest};
+use super::query::{self, ColumnCache, MatchReason, Ranked, SearchRequest};
 use super::schema::{self, hash, Fields, TermLookup, SCHEMA_VERSION};
 use crate::model::freshness::{assess, Freshness, FreshnessFacts, ReviewPolicy};
 use crate::model::opening::{Hours, Opening};
@@ -153,6 +153,7 @@ pub struct SearchIndex {
     fields: Fields,
     dir: PathBuf,
     taxonomy: RwLock<Arc<TaxonomyCache>>,
+    columns: Arc<ColumnCache>,
 }
 
 impl SearchIndex {
@@ -229,6 +230,7 @@ impl SearchIndex {
             fields,
             dir: dir.to_path_buf(),
             taxonomy: RwLock::new(Arc::new(TaxonomyCache::default())),
+            columns: Arc::default(),
         })
     }
 
@@ -246,7 +248,16 @@ impl SearchIndex {
 
     /// Makes the latest commit visible to searches.
     pub fn reload(&self) -> anyhow::Result<()> {
-        self.reader.reload().context("reloading the index reader")
+        self.reader.reload().context("reloading the index reader")?;
+        let live: Vec<_> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        self.columns.retain(&live);
+        Ok(())
     }
 
     pub fn taxonomy(&self) -> Arc<TaxonomyCache> {
@@ -276,7 +287,7 @@ impl SearchIndex {
         let mut raw = self.analyzer(schema::RAW)?;
         let (query, has_text) = query::build_query(req, &self.fields, &mut en, &mut raw);
         let searcher = self.reader.searcher();
-        let collector = query::SearchCollector::new(req, has_text);
+        let collector = query::SearchCollector::new(req, has_text, self.columns.clone());
         let fruit = searcher
             .search(&query, &collector)
             .context("running the search")?;

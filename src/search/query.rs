@@ -15,13 +15,15 @@
 //!   (closed listings only appear with `include_closed`);
 //! - ties are broken by id, so results are deterministic.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{BytesColumn, Cardinality, Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
     TermQuery,
@@ -30,8 +32,8 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
-use super::cells;
-use super::schema::{hash, Fields};
+use super::cells::{self, Bounds};
+use super::schema::{hash, Fields, NO_TOP_CATEGORY};
 use super::slots::{self, TimeFilter};
 use super::summary::{self, FreshnessCutoffs};
 use super::synonyms;
@@ -162,19 +164,14 @@ pub fn build_query(
         must.push((Occur::Must, q));
     }
     let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    // A disjunction of term queries rather than a TermSetQuery: the latter
-    // builds an FST per query, which costs more than the whole search here.
-    let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
-        let terms: Vec<(Occur, Box<dyn Query>)> = values
+    let terms = |field: Field, values: &[String]| -> Vec<Term> {
+        values
             .iter()
-            .map(|v| {
-                let term = Term::from_field_text(field, v);
-                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-                (Occur::Should, q)
-            })
-            .collect();
-        Box::new(BooleanQuery::new(terms))
+            .map(|v| Term::from_field_text(field, v))
+            .collect()
     };
+    let any_of =
+        |field: Field, values: &[String]| -> Box<dyn Query> { any_term(terms(field, values)) };
     // Nearly every service is active: excluding the rare other statuses is
     // far cheaper than intersecting with the postings of `active`.
     let excluded: Vec<String> = ServiceStatus::ALL
@@ -228,21 +225,16 @@ pub fn build_query(
         (Some(p), scope) => {
             let cells: Vec<String> = cells::cells_covering(p.latitude, p.longitude, req.radius_m);
             let codes: Vec<String> = p.areas.iter().map(|(c, _)| c.clone()).collect();
-            let near = any_of(f.cell, &cells);
-            let covers = any_of(f.area, &codes);
-            match scope {
-                LocationScope::Local => filters.push((Occur::Must, near)),
+            let near = terms(f.cell, &cells);
+            let covers = terms(f.area, &codes);
+            let place = match scope {
+                LocationScope::Local => near,
                 // Services with a location are dropped by the collector,
                 // which has their points at hand anyway.
-                LocationScope::National => filters.push((Occur::Must, covers)),
-                LocationScope::All => filters.push((
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(vec![
-                        (Occur::Should, near),
-                        (Occur::Should, covers),
-                    ])),
-                )),
-            }
+                LocationScope::National => covers,
+                LocationScope::All => near.into_iter().chain(covers).collect(),
+            };
+            filters.push((Occur::Must, any_term(place)));
         }
     }
     // A purely negative boolean query matches nothing: anchor it.
@@ -257,6 +249,20 @@ pub fn build_query(
         )),
     ));
     (Box::new(BooleanQuery::new(must)), has_text)
+}
+
+/// A disjunction of term queries, for filters (rather than a TermSetQuery,
+/// which builds an FST per query: more than the whole search costs here).
+fn any_term(terms: Vec<Term>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        terms
+            .into_iter()
+            .map(|t| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect(),
+    ))
 }
 
 fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
@@ -439,10 +445,11 @@ struct SearchArea {
 
 pub struct SearchCollector {
     ctx: Arc<Context>,
+    columns: Arc<ColumnCache>,
 }
 
 impl SearchCollector {
-    pub fn new(req: &SearchRequest, use_text_score: bool) -> Self {
+    pub fn new(req: &SearchRequest, use_text_score: bool, columns: Arc<ColumnCache>) -> Self {
         let areas = req
             .point
             .iter()
@@ -478,6 +485,7 @@ impl SearchCollector {
                 time: req.time,
                 holidays: req.holidays.clone(),
             }),
+            columns,
         }
     }
 }
@@ -502,43 +510,6 @@ impl Single {
         } else {
             self.column.first(doc).unwrap_or(0)
         }
-    }
-}
-
-/// The latitude/longitude box around a circle (on a sphere, with a margin
-/// for rounding): a cheap test that rejects most far points exactly.
-#[derive(Debug, Clone, Copy)]
-struct Bounds {
-    latitude: (f64, f64),
-    longitude: Option<(f64, f64)>,
-}
-
-impl Bounds {
-    fn around((latitude, longitude): (f64, f64), radius_m: f64) -> Self {
-        // The mean radius geo's Haversine uses; a point within the circle is
-        // at most radius/R radians of latitude away.
-        const EARTH_RADIUS_M: f64 = 6_371_008.8;
-        let angle = radius_m / EARTH_RADIUS_M * 1.001 + 1e-7;
-        let dlat = angle.to_degrees();
-        // Longitude span of a spherical cap: asin(sin(angle) / cos(latitude)),
-        // unbounded when the cap reaches a pole.
-        let ratio = angle.sin() / (latitude.abs() + dlat).min(90.0).to_radians().cos();
-        let longitude = (ratio < 1.0).then(|| {
-            let dlon = ratio.asin().to_degrees();
-            (longitude - dlon, longitude + dlon)
-        });
-        Bounds {
-            latitude: (latitude - dlat, latitude + dlat),
-            longitude,
-        }
-    }
-
-    fn contains(&self, (latitude, longitude): (f64, f64)) -> bool {
-        latitude >= self.latitude.0
-            && latitude <= self.latitude.1
-            && self
-                .longitude
-                .is_none_or(|(west, east)| longitude >= west && longitude <= east)
     }
 }
 
@@ -571,9 +542,10 @@ impl Ord for Candidate {
 /// Best candidates (at most the window), how many matched, facet counts.
 pub type Harvest = (Vec<Candidate>, usize, Vec<(u64, usize)>);
 
-pub struct SegmentSearch {
-    ctx: Arc<Context>,
-    segment: SegmentOrdinal,
+/// A segment's fast-field columns. Opening them reads their headers (and
+/// for some codecs a table per block of documents), which costs more than
+/// a narrow search: they are opened once per segment and shared.
+pub struct SegmentColumns {
     summary: Single,
     point: Single,
     more_points: Column<u64>,
@@ -582,8 +554,6 @@ pub struct SegmentSearch {
     /// document in the segment has one).
     top_category: Option<StrColumn>,
     top_full: bool,
-    /// Matches per top-level category ordinal.
-    top_counts: Vec<usize>,
     more_tops: Column<u64>,
     verified_at: Column<i64>,
     updated_at: Column<i64>,
@@ -591,9 +561,76 @@ pub struct SegmentSearch {
     id_lo: Column<u64>,
     name_key: Column<u64>,
     hours_blob: Option<BytesColumn>,
+}
+
+impl SegmentColumns {
+    fn open(reader: &SegmentReader) -> tantivy::Result<Self> {
+        let ff = reader.fast_fields();
+        let top_category = ff.str("top_category")?;
+        Ok(SegmentColumns {
+            summary: Single::new(ff.u64("summary")?),
+            point: Single::new(ff.u64("point")?),
+            more_points: ff.u64("more_points")?,
+            area_hash: ff.u64("area_hash")?,
+            top_full: top_category
+                .as_ref()
+                .is_some_and(|c| c.ords().get_cardinality() == Cardinality::Full),
+            top_category,
+            more_tops: ff.u64("more_tops")?,
+            verified_at: ff.i64("verified_at")?,
+            updated_at: ff.i64("updated_at")?,
+            id_hi: ff.u64("id_hi")?,
+            id_lo: ff.u64("id_lo")?,
+            name_key: ff.u64("name_key")?,
+            hours_blob: ff.bytes("hours_blob")?,
+        })
+    }
+}
+
+/// Open columns by segment, for the segments being searched. Segments are
+/// immutable (deletes do not touch fast fields), so an entry stays valid
+/// until its segment is merged away; `retain` then drops it.
+#[derive(Default)]
+pub struct ColumnCache {
+    segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
+}
+
+impl ColumnCache {
+    fn columns(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
+        let id = reader.segment_id();
+        if let Some(found) = self.lock().get(&id) {
+            return Ok(found.clone());
+        }
+        // Opened outside the lock: two searches may both open a new
+        // segment's columns once; either copy is right.
+        let opened = Arc::new(SegmentColumns::open(reader)?);
+        self.lock().insert(id, opened.clone());
+        Ok(opened)
+    }
+
+    /// Forgets every segment but these (the ones now searched).
+    pub fn retain(&self, live: &[SegmentId]) {
+        self.lock().retain(|id, _| live.contains(id));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentColumns>>> {
+        // A panic while holding the lock leaves the map itself intact.
+        self.segments.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub struct SegmentSearch {
+    ctx: Arc<Context>,
+    segment: SegmentOrdinal,
+    cols: Arc<SegmentColumns>,
+    /// Matches per top-level category ordinal.
+    top_counts: Vec<usize>,
     heap: BinaryHeap<Candidate>,
     total: usize,
     facets: Vec<(u64, usize)>,
+    /// Whether the timetable with this `hours_blob` ordinal is open at
+    /// the searched time (see `open`).
+    exact_open: RefCell<HashMap<u64, bool>>,
 }
 
 impl Collector for SearchCollector {
@@ -605,30 +642,16 @@ impl Collector for SearchCollector {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentSearch> {
-        let ff = reader.fast_fields();
-        let top_category = ff.str("top_category")?;
+        let cols = self.columns.columns(reader)?;
         Ok(SegmentSearch {
             ctx: self.ctx.clone(),
             segment,
-            summary: Single::new(ff.u64("summary")?),
-            point: Single::new(ff.u64("point")?),
-            more_points: ff.u64("more_points")?,
-            area_hash: ff.u64("area_hash")?,
-            top_full: top_category
-                .as_ref()
-                .is_some_and(|c| c.ords().get_cardinality() == Cardinality::Full),
-            top_counts: vec![0; top_category.as_ref().map_or(0, |c| c.num_terms())],
-            top_category,
-            more_tops: ff.u64("more_tops")?,
-            verified_at: ff.i64("verified_at")?,
-            updated_at: ff.i64("updated_at")?,
-            id_hi: ff.u64("id_hi")?,
-            id_lo: ff.u64("id_lo")?,
-            name_key: ff.u64("name_key")?,
-            hours_blob: ff.bytes("hours_blob")?,
+            top_counts: vec![0; cols.top_category.as_ref().map_or(0, |c| c.num_terms())],
+            cols,
             heap: BinaryHeap::new(),
             total: 0,
             facets: Vec::new(),
+            exact_open: RefCell::default(),
         })
     }
 
@@ -656,7 +679,7 @@ impl Collector for SearchCollector {
 impl SegmentSearch {
     fn eligible(&self, doc: DocId, summary: u64) -> bool {
         if let Some(after) = self.ctx.modified_after_micros {
-            if self.updated_at.first(doc).unwrap_or(0) <= after {
+            if self.cols.updated_at.first(doc).unwrap_or(0) <= after {
                 return false;
             }
         }
@@ -675,9 +698,19 @@ impl SegmentSearch {
         };
         let flags = summary::hours_flags(summary);
         if flags & slots::NEEDS_EXACT != 0 {
-            return self
-                .hours(doc)
+            // Timetables are stored once per distinct value (services often
+            // share one): each is parsed and checked once per search.
+            let Some(ord) = self.hours_ord(doc) else {
+                return false;
+            };
+            if let Some(&open) = self.exact_open.borrow().get(&ord) {
+                return open;
+            }
+            let open = self
+                .hours(ord)
                 .is_some_and(|hours| time.exact(&hours, &self.ctx.holidays));
+            self.exact_open.borrow_mut().insert(ord, open);
+            return open;
         }
         !matches!(time, TimeFilter::At { holiday: true, .. })
             || flags & slots::CLOSED_ON_HOLIDAYS == 0
@@ -687,7 +720,7 @@ impl SegmentSearch {
     /// `bounded`, points outside the search's bounds count as infinitely
     /// far (they cannot be within the radius) without computing a distance.
     fn nearest(&self, doc: DocId, summary: u64, origin: (f64, f64), bounded: bool) -> Option<f64> {
-        let first = self.point.get(doc);
+        let first = self.cols.point.get(doc);
         if first == 0 {
             return None;
         }
@@ -700,16 +733,19 @@ impl SegmentSearch {
         };
         let mut nearest = distance(first);
         if summary & summary::MORE_POINTS != 0 {
-            for packed in self.more_points.values_for_doc(doc) {
+            for packed in self.cols.more_points.values_for_doc(doc) {
                 nearest = nearest.min(distance(packed));
             }
         }
         Some(nearest)
     }
 
-    fn hours(&self, doc: DocId) -> Option<Hours> {
-        let column = self.hours_blob.as_ref()?;
-        let ord = column.term_ords(doc).next()?;
+    fn hours_ord(&self, doc: DocId) -> Option<u64> {
+        self.cols.hours_blob.as_ref()?.term_ords(doc).next()
+    }
+
+    fn hours(&self, ord: u64) -> Option<Hours> {
+        let column = self.cols.hours_blob.as_ref()?;
         let mut bytes = Vec::new();
         column.ord_to_bytes(ord, &mut bytes).ok()?;
         serde_json::from_slice(&bytes).ok()
@@ -721,7 +757,7 @@ impl SegmentCollector for SegmentSearch {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let ctx = &self.ctx;
-        let summary = self.summary.get(doc);
+        let summary = self.cols.summary.get(doc);
         let freshness = ctx.freshness_at.state(summary);
         if !ctx.include_stale && freshness == FreshnessState::Overdue {
             return;
@@ -739,13 +775,9 @@ impl SegmentCollector for SegmentSearch {
             if !within && ctx.scope == LocationScope::Local {
                 return;
             }
-            let best_area = if ctx.scope == LocationScope::Local {
-                None
-            } else {
-                self.area_hash
-                    .values_for_doc(doc)
-                    .filter_map(|h| ctx.areas.iter().find(|a| a.hash == h))
-                    .max_by(|a, b| a.factor.total_cmp(&b.factor))
+            let best_area = match ctx.scope {
+                LocationScope::Local => None,
+                _ => best_area(ctx, &self.cols, doc, summary),
             };
             let matched = match ctx.scope {
                 LocationScope::Local => within,
@@ -789,9 +821,9 @@ impl SegmentCollector for SegmentSearch {
         let final_score = text * place * demotion(freshness);
 
         self.total += 1;
-        if let Some(tops) = &self.top_category {
+        if let Some(tops) = &self.cols.top_category {
             let ords = tops.ords();
-            let first = if self.top_full {
+            let first = if self.cols.top_full {
                 Some(ords.values.get_val(doc))
             } else {
                 ords.first(doc)
@@ -801,7 +833,7 @@ impl SegmentCollector for SegmentSearch {
             }
         }
         if summary & summary::MORE_TOPS != 0 {
-            for more in self.more_tops.values_for_doc(doc) {
+            for more in self.cols.more_tops.values_for_doc(doc) {
                 add_facet(&mut self.facets, more, 1);
             }
         }
@@ -813,9 +845,9 @@ impl SegmentCollector for SegmentSearch {
                 // Area-only matches follow every local one, most specific area first.
                 _ => (1u64 << 62) + ((1.0 - place) * 1_000.0) as u64,
             },
-            SortOrder::Name => self.name_key.first(doc).unwrap_or(0),
+            SortOrder::Name => self.cols.name_key.first(doc).unwrap_or(0),
             SortOrder::RecentlyVerified => {
-                u64::MAX - (self.verified_at.first(doc).unwrap_or(0).max(0) as u64)
+                u64::MAX - (self.cols.verified_at.first(doc).unwrap_or(0).max(0) as u64)
             }
         };
         // Most matches cannot enter a full heap: decide on the key alone
@@ -824,8 +856,8 @@ impl SegmentCollector for SegmentSearch {
         if full && self.heap.peek().is_some_and(|worst| key > worst.key) {
             return;
         }
-        let id = (u128::from(self.id_hi.first(doc).unwrap_or(0)) << 64)
-            | u128::from(self.id_lo.first(doc).unwrap_or(0));
+        let id = (u128::from(self.cols.id_hi.first(doc).unwrap_or(0)) << 64)
+            | u128::from(self.cols.id_lo.first(doc).unwrap_or(0));
         let candidate = Candidate {
             key,
             id,
@@ -846,16 +878,35 @@ impl SegmentCollector for SegmentSearch {
     }
 
     fn harvest(mut self) -> Self::Fruit {
-        if let Some(tops) = &self.top_category {
+        if let Some(tops) = &self.cols.top_category {
             let mut slug = String::new();
             for (ord, &count) in self.top_counts.iter().enumerate() {
-                if count > 0 && tops.ord_to_str(ord as u64, &mut slug).unwrap_or(false) {
+                if count > 0
+                    && tops.ord_to_str(ord as u64, &mut slug).unwrap_or(false)
+                    && slug != NO_TOP_CATEGORY
+                {
                     add_facet(&mut self.facets, hash(&slug), count);
                 }
             }
         }
         (self.heap.into_vec(), self.total, self.facets)
     }
+}
+
+/// The most specific of the searcher's areas that the service covers.
+fn best_area<'a>(
+    ctx: &'a Context,
+    cols: &SegmentColumns,
+    doc: DocId,
+    summary: u64,
+) -> Option<&'a SearchArea> {
+    if summary & summary::HAS_AREAS == 0 {
+        return None;
+    }
+    cols.area_hash
+        .values_for_doc(doc)
+        .filter_map(|h| ctx.areas.iter().find(|a| a.hash == h))
+        .max_by(|a, b| a.factor.total_cmp(&b.factor))
 }
 
 /// A handful of top-level categories: a linear scan beats hashing.
@@ -895,50 +946,5 @@ mod tests {
         assert!(area_factor(AreaType::CouncilArea) > area_factor(AreaType::HealthBoard));
         assert!(area_factor(AreaType::HealthBoard) > area_factor(AreaType::Country));
         assert!(area_factor(AreaType::Country) > area_factor(AreaType::Uk));
-    }
-
-    #[test]
-    fn bounds_hold_every_point_within_the_radius() {
-        // Points on circles just inside each radius, all round, at Scottish
-        // and far-north latitudes: all inside the box; just outside the box
-        // is always beyond the radius.
-        for (origin, radius) in [
-            ((55.85, -4.25), 5_000.0),
-            ((55.85, -4.25), 100_000.0),
-            ((60.15, -1.15), 50_000.0),
-            ((0.0, 0.0), 1_000.0),
-        ] {
-            let bounds = Bounds::around(origin, radius);
-            for step in 0..360 {
-                let bearing = f64::from(step).to_radians();
-                let mut lo = 0.0;
-                let mut hi = 5.0;
-                // Bisect for the point at this bearing exactly `radius` away.
-                for _ in 0..60 {
-                    let mid = (lo + hi) / 2.0;
-                    let p = (
-                        origin.0 + mid * bearing.cos(),
-                        origin.1 + mid * bearing.sin() / origin.0.to_radians().cos(),
-                    );
-                    if cells::distance_m(origin, p) < radius {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                let at = |d: f64| {
-                    (
-                        origin.0 + d * bearing.cos(),
-                        origin.1 + d * bearing.sin() / origin.0.to_radians().cos(),
-                    )
-                };
-                assert!(bounds.contains(at(lo)), "{origin:?} {radius} {step}");
-            }
-            let outside_lat = (bounds.latitude.1 + 1e-6, origin.1);
-            assert!(cells::distance_m(origin, outside_lat) > radius);
-            if let Some((_, east)) = bounds.longitude {
-                assert!(cells::distance_m(origin, (origin.0, east + 1e-6)) > radius);
-            }
-        }
     }
 }

@@ -15,8 +15,12 @@ use crate::model::freshness::Signals;
 use crate::model::opening::Hours;
 use crate::model::read::{Service, TermRef};
 
+/// `top_category` of a service without categories (never a slug: slugs
+/// do not start with a hyphen).
+pub const NO_TOP_CATEGORY: &str = "-";
+
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -212,9 +216,12 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
             }
         }
     }
-    if let Some(first) = tops.first() {
-        d.add_text(f.top_category, first);
-    }
+    // Every document gets a value, so the column is read directly rather
+    // than through an index of which documents have one.
+    d.add_text(
+        f.top_category,
+        tops.first().map_or(NO_TOP_CATEGORY, String::as_str),
+    );
     for top in tops.iter().skip(1) {
         d.add_u64(f.more_tops, hash(top));
     }
@@ -270,6 +277,7 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
             maximum_age: service.eligibility.maximum_age,
             more_points: points.len() > 1,
             more_tops: tops.len() > 1,
+            has_areas: !service.service_areas.is_empty(),
         }),
     );
     d.add_text(

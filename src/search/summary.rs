@@ -11,6 +11,7 @@
 //! - 38..45 minimum age, 45..52 maximum age (`NO_AGE_LIMIT` when none)
 //! - 52 the service has more than one located point (read `more_points`)
 //! - 53 the service has more than one top-level category (read `more_tops`)
+//! - 54 the service covers coded areas (read `area_hash`)
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -28,6 +29,7 @@ const AGE_MASK: u64 = 0x7F;
 const NO_AGE_LIMIT: u64 = AGE_MASK;
 pub const MORE_POINTS: u64 = 1 << 52;
 pub const MORE_TOPS: u64 = 1 << 53;
+pub const HAS_AREAS: u64 = 1 << 54;
 
 /// What goes into a summary.
 pub struct Facts {
@@ -39,6 +41,7 @@ pub struct Facts {
     pub maximum_age: Option<i32>,
     pub more_points: bool,
     pub more_tops: bool,
+    pub has_areas: bool,
 }
 
 fn seconds(t: DateTime<Utc>) -> u64 {
@@ -63,6 +66,9 @@ pub fn pack(facts: &Facts) -> u64 {
     }
     if facts.more_tops {
         summary |= MORE_TOPS;
+    }
+    if facts.has_areas {
+        summary |= HAS_AREAS;
     }
     summary
 }
@@ -164,6 +170,7 @@ mod tests {
                     maximum_age: None,
                     more_points: false,
                     more_tops: false,
+                    has_areas: false,
                 };
                 let signals = Signals {
                     active: bits & FRESH_CLOSED == 0,
@@ -195,10 +202,12 @@ mod tests {
             maximum_age: Some(25),
             more_points: true,
             more_tops: false,
+            has_areas: true,
         };
         let summary = pack(&facts);
         assert_eq!(hours_flags(summary), 0b11);
         assert!(summary & MORE_POINTS != 0 && summary & MORE_TOPS == 0);
+        assert!(summary & HAS_AREAS != 0);
         assert!(ages_overlap(summary, 16, 16));
         assert!(ages_overlap(summary, 25, 25));
         assert!(ages_overlap(summary, 10, 16));
