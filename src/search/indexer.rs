@@ -4,6 +4,7 @@
 //! most once per interval, never per request).
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +25,10 @@ use crate::model::enums::TaxonomyKind;
 const WRITER_MEMORY: usize = 100_000_000;
 const CHANGE_BATCH: i64 = 5_000;
 const LOAD_BATCH: usize = 500;
+/// Services a rebuild thread loads and indexes at a time.
+const REBUILD_CHUNK: usize = 1_000;
+/// Rebuild threads at most (besides tantivy's own indexing threads).
+const MAX_REBUILD_WORKERS: usize = 4;
 
 pub struct Indexer {
     search: Arc<SearchIndex>,
@@ -98,11 +103,16 @@ impl Indexer {
         Ok(())
     }
 
-    /// Replaces the whole index with what the database holds now.
+    /// Replaces the whole index with what the database holds now. Several
+    /// threads load services and build their documents (one thread doing
+    /// both left tantivy's indexing threads waiting); each takes the next
+    /// thousand in postcode order, so neighbours stay close in the index.
     pub fn rebuild(&mut self, progress: Option<&ProgressBar>) -> anyhow::Result<usize> {
-        let mut conn = self.conn()?;
-        let seq = changes::latest_seq(&mut conn)?;
-        let ids = services::live_ids_by_place(&mut conn)?;
+        let (seq, ids) = {
+            let mut conn = self.conn()?;
+            let seq = changes::latest_seq(&mut conn)?;
+            (seq, services::live_ids_by_place(&mut conn)?)
+        };
         if let Some(bar) = progress {
             bar.set_length(ids.len() as u64);
         }
@@ -110,26 +120,61 @@ impl Indexer {
         // Background merges would race the merge into one segment at the
         // end (and redo work it makes pointless): none until then.
         self.writer.set_merge_policy(Box::new(NoMergePolicy));
-        let taxonomy = self.search.taxonomy();
-        let fields = self.search.fields();
-        let mut count = 0;
-        for chunk in ids.chunks(1_000) {
-            for service in services::load(&mut conn, chunk)? {
-                self.writer
-                    .add_document(schema::document(&fields, &service, taxonomy.as_ref()))?;
-                count += 1;
+        let chunks: Vec<&[String]> = ids.chunks(REBUILD_CHUNK).collect();
+        let next = AtomicUsize::new(0);
+        let count = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.pool.max_size() as usize)
+            .clamp(1, MAX_REBUILD_WORKERS);
+        let (writer, pool, search) = (&self.writer, &self.pool, &self.search);
+        let work = || -> anyhow::Result<()> {
+            let taxonomy = search.taxonomy();
+            let fields = search.fields();
+            let mut conn = pool
+                .get()
+                .context("taking a database connection for reindexing")?;
+            while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if failed.load(Ordering::Relaxed) {
+                    break;
+                }
+                for service in services::load(&mut conn, chunk)? {
+                    writer.add_document(schema::document(&fields, &service, taxonomy.as_ref()))?;
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(bar) = progress {
+                    bar.inc(chunk.len() as u64);
+                }
             }
-            if let Some(bar) = progress {
-                bar.inc(chunk.len() as u64);
+            Ok(())
+        };
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let result = work();
+                        if result.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        result
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a reindexing thread panicked"))??;
             }
-        }
+            Ok(())
+        })?;
         self.seq = seq;
         self.commit()?;
         let merged = self.merge_all();
         self.writer
             .set_merge_policy(Box::new(LogMergePolicy::default()));
         merged?;
-        Ok(count)
+        Ok(count.into_inner())
     }
 
     /// Applies every pending change and commits once. Returns how many
