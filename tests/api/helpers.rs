@@ -256,7 +256,15 @@ impl Storage {
         TestApp {
             admin_token,
             address,
-            client: reqwest::Client::new(),
+            // The server closes connections idle for 5 s (actix's default
+            // keep-alive). A test that pauses longer (an import on
+            // PostgreSQL in a debug build) could otherwise send its next
+            // request on a connection the server is closing, and fail with
+            // an incomplete message: idle connections are dropped sooner.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .expect("test HTTP client"),
             pool,
             handle,
             server: Some(server),
