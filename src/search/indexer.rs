@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::ProgressBar;
@@ -120,6 +120,7 @@ impl Indexer {
         // Background merges would race the merge into one segment at the
         // end (and redo work it makes pointless): none until then.
         self.writer.set_merge_policy(Box::new(NoMergePolicy));
+        let started = Instant::now();
         let chunks: Vec<&[String]> = ids.chunks(REBUILD_CHUNK).collect();
         let next = AtomicUsize::new(0);
         let count = AtomicUsize::new(0);
@@ -170,11 +171,20 @@ impl Indexer {
         })?;
         self.seq = seq;
         self.commit()?;
+        let indexed = started.elapsed();
         let merged = self.merge_all();
         self.writer
             .set_merge_policy(Box::new(LogMergePolicy::default()));
         merged?;
-        Ok(count.into_inner())
+        let count = count.into_inner();
+        tracing::info!(
+            services = count,
+            threads = workers,
+            indexed_secs = indexed.as_secs_f64(),
+            merged_secs = (started.elapsed() - indexed).as_secs_f64(),
+            "rebuilt the search index"
+        );
+        Ok(count)
     }
 
     /// Applies every pending change and commits once. Returns how many
