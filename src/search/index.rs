@@ -285,8 +285,13 @@ impl SearchIndex {
     pub fn search(&self, req: &SearchRequest) -> anyhow::Result<SearchResults> {
         let mut en = self.analyzer(schema::EN)?;
         let mut raw = self.analyzer(schema::RAW)?;
-        let (query, has_text) = query::build_query(req, &self.fields, &mut en, &mut raw);
         let searcher = self.reader.searcher();
+        let common = |term: &Term| {
+            searcher
+                .doc_freq(term)
+                .is_ok_and(|n| n >= query::COMMON_WORD_DOCS)
+        };
+        let (query, has_text) = query::build_query(req, &self.fields, &mut en, &mut raw, &common);
         let collector = query::SearchCollector::new(req, has_text, self.columns.clone());
         let fruit = searcher
             .search(&query, &collector)

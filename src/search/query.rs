@@ -49,6 +49,9 @@ pub const DEFAULT_RADIUS_M: f64 = 5_000.0;
 pub const MAX_WINDOW: usize = 5_000;
 /// Words of a query that are used; the rest are ignored.
 const MAX_WORDS: usize = 12;
+/// Names and categories that must use a word before its near-miss
+/// spellings are no longer searched for (see `word_query`).
+pub const COMMON_WORD_DOCS: u64 = 5;
 /// Distance at which a local result's place factor halves.
 const DISTANCE_HALF_M: f64 = 2_000.0;
 
@@ -152,12 +155,13 @@ pub fn build_query(
     f: &Fields,
     en: &mut TextAnalyzer,
     raw: &mut TextAnalyzer,
+    common: &dyn Fn(&Term) -> bool,
 ) -> (Box<dyn Query>, bool) {
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let text = req
         .text
         .as_deref()
-        .map(|t| text_query(t, f, en, raw))
+        .map(|t| text_query(t, f, en, raw, common))
         .unwrap_or(None);
     let has_text = text.is_some();
     if let Some(q) = text {
@@ -281,6 +285,7 @@ fn text_query(
     f: &Fields,
     en: &mut TextAnalyzer,
     raw: &mut TextAnalyzer,
+    common: &dyn Fn(&Term) -> bool,
 ) -> Option<Box<dyn Query>> {
     let words: Vec<String> = tokens(raw, text).into_iter().take(MAX_WORDS).collect();
     let trailing_space = text.ends_with(char::is_whitespace);
@@ -294,7 +299,7 @@ fn text_query(
             // phrase in names when several); every form of the group is
             // found through its concept term.
             let as_typed = match &words[i..i + e.len] {
-                [one] => word_query(one, typing, f, en),
+                [one] => word_query(one, typing, f, en, common),
                 many => phrase(many, &[(f.name, 3.0)], en, 1.0),
             };
             let concept = Term::from_field_text(f.concept, &synonyms::concept(e.group));
@@ -321,7 +326,7 @@ fn text_query(
         }
         clauses.push((
             Occur::Must,
-            word_query(word, is_last && !trailing_space, f, en),
+            word_query(word, is_last && !trailing_space, f, en, common),
         ));
         i += 1;
     }
@@ -339,7 +344,13 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
 /// One word: its stem in each text field (BM25), a near-miss spelling and,
 /// for the word being typed, a prefix (both constant-score and small, so an
 /// exact match always ranks first).
-fn word_query(word: &str, typing: bool, f: &Fields, en: &mut TextAnalyzer) -> Box<dyn Query> {
+fn word_query(
+    word: &str,
+    typing: bool,
+    f: &Fields,
+    en: &mut TextAnalyzer,
+    common: &dyn Fn(&Term) -> bool,
+) -> Box<dyn Query> {
     let mut options: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for stem in tokens(en, word) {
         for (field, boost) in [(f.name, 3.0), (f.topics, 1.5), (f.description, 1.0)] {
@@ -354,16 +365,23 @@ fn word_query(word: &str, typing: bool, f: &Fields, en: &mut TextAnalyzer) -> Bo
         }
     }
     let chars = word.chars().count();
-    if chars >= 4 {
+    let term = Term::from_field_text(f.raw, word);
+    // A word that many names and categories already use is taken as
+    // meant: its near misses ("walking" -> "talking") would only add
+    // noise below the exact matches, and finding them walks the term
+    // dictionary and marks a bitset over the whole index (a quarter of
+    // the query mix's instructions at a million services).
+    if chars >= 4 && !common(&term) {
         let distance = if chars >= 8 { 2 } else { 1 };
-        let term = Term::from_field_text(f.raw, word);
         options.push((
             Occur::Should,
-            boosted(Box::new(FuzzyTermQuery::new(term, distance, true)), 0.3),
+            boosted(
+                Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
+                0.3,
+            ),
         ));
     }
     if typing && chars >= 2 {
-        let term = Term::from_field_text(f.raw, word);
         options.push((
             Occur::Should,
             boosted(Box::new(FuzzyTermQuery::new_prefix(term, 0, true)), 0.3),

@@ -286,6 +286,45 @@ async fn postcodes_in_every_form_and_clear_errors() {
 }
 
 #[tokio::test]
+async fn a_word_many_listings_use_brings_no_near_misses_but_a_typo_of_it_does() {
+    let app = spawn_app().await;
+    let fx = Fixture::new(&app).await;
+    let near = [north(100.0)];
+    let walking = [
+        "Walking group",
+        "Walking football",
+        "Nordic walking",
+        "Buggy walking club",
+        "Walking netball",
+    ];
+    for name in walking.iter().chain(&["Talking cafe"]) {
+        fx.service_at(&app, name, &near, json!({})).await;
+    }
+    search_until(&app, "", |b| b["pagination"]["total_items"] == 6).await;
+    let find = |q: &'static str| {
+        let app = &app;
+        async move {
+            let mut found = names(
+                &app.get(&format!("/api/v1/services/search?q={q}"))
+                    .await
+                    .expect(200)
+                    .body,
+            );
+            found.sort();
+            found
+        }
+    };
+    let mut expected: Vec<String> = walking.iter().map(|n| n.to_string()).collect();
+    expected.sort();
+    // Five listings use "walking": it is taken as meant, so "Talking cafe"
+    // (one letter away) is not added below them.
+    assert_eq!(find("walking").await, expected);
+    // A misspelling is no word of the index: near misses still count.
+    assert_eq!(find("walkng+").await, expected);
+    assert!(find("talkng+").await.contains(&"Talking cafe".to_string()));
+}
+
+#[tokio::test]
 async fn text_relevance_synonyms_typos_stems_and_hostile_syntax() {
     let app = spawn_app().await;
     let fx = Fixture::new(&app).await;
