@@ -139,6 +139,26 @@ struct Batch<'c, 'i> {
 /// Ids per lookup query (SQLite allows 32,766 bound values per statement).
 const LOOKUP_CHUNK: usize = 1_000;
 
+/// Loads the records with these ids into `cache`, `None` for those not
+/// found, a query per chunk of ids.
+fn look_up_into<T>(
+    conn: &mut DbConnection,
+    ids: impl IntoIterator<Item = Uuid>,
+    cache: &mut HashMap<Uuid, Option<T>>,
+    load: fn(&mut DbConnection, &[String]) -> RepoResult<Vec<T>>,
+    id_of: fn(&T) -> Uuid,
+) -> RepoResult<()> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        cache.extend(chunk.iter().map(|id| (*id, None)));
+        let keys: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+        for found in load(conn, &keys)? {
+            cache.insert(id_of(&found), Some(found));
+        }
+    }
+    Ok(())
+}
+
 impl<'c, 'i> Batch<'c, 'i> {
     fn new(conn: &'c mut DbConnection, importer: &'c Importer<'i>) -> Self {
         Batch {
@@ -196,31 +216,27 @@ impl<'c, 'i> Batch<'c, 'i> {
         for record in records.iter().flatten() {
             mentioned.record(record);
         }
-        let organisation_ids: Vec<Uuid> = mentioned.organisations.into_iter().collect();
-        for ids in organisation_ids.chunks(LOOKUP_CHUNK) {
-            self.organisations.extend(ids.iter().map(|id| (*id, None)));
-            let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-            for o in organisations::load(self.conn, &keys)? {
-                self.organisations.insert(o.id, Some(o));
-            }
-        }
-        let location_ids: Vec<Uuid> = mentioned.locations.into_iter().collect();
-        for ids in location_ids.chunks(LOOKUP_CHUNK) {
-            self.locations.extend(ids.iter().map(|id| (*id, None)));
-            let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-            for l in locations::load(self.conn, &keys)? {
-                self.locations.insert(l.id, Some(l));
-            }
-        }
-        let service_ids: Vec<Uuid> = mentioned.services.into_iter().collect();
-        for ids in service_ids.chunks(LOOKUP_CHUNK) {
-            self.services.extend(ids.iter().map(|id| (*id, None)));
-            let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-            for s in services::load(self.conn, &keys)? {
-                self.services.insert(s.id, Some(s));
-            }
-        }
-        Ok(())
+        look_up_into(
+            self.conn,
+            mentioned.organisations,
+            &mut self.organisations,
+            organisations::load,
+            |o| o.id,
+        )?;
+        look_up_into(
+            self.conn,
+            mentioned.locations,
+            &mut self.locations,
+            locations::load,
+            |l| l.id,
+        )?;
+        look_up_into(
+            self.conn,
+            mentioned.services,
+            &mut self.services,
+            services::load,
+            |s| s.id,
+        )
     }
 
     /// Drops the current record's new records and what they added to the cache.
