@@ -204,6 +204,20 @@ where
     })
 }
 
+/// How many write transactions have begun (`write_serial`). Read inside a
+/// write transaction, it is that transaction's own number: the next one is
+/// one more unless another writer came in between.
+pub fn write_serial(conn: &mut DbConnection) -> RepoResult<i64> {
+    #[derive(QueryableByName)]
+    struct Serial {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let serial: Serial =
+        diesel::sql_query("SELECT n FROM write_serial WHERE id = 1").get_result(conn)?;
+    Ok(serial.n)
+}
+
 /// SQLite settings for the length of a bulk import, on its connection: a
 /// page cache that holds a whole batch (64 MB rather than 2 MB; spilling
 /// mid-batch wrote pages twice), statement journals in memory rather than

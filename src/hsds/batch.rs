@@ -1,10 +1,18 @@
-//! Importing a batch of records in one write transaction. The records are
-//! parsed first; everything they mention is looked up with one query per
-//! table; then each record runs through the importer's own logic
-//! (`Importer::record`) against those lookups, so it comes out as it would
-//! alone: created, unchanged, or refused with the same reason and nothing
-//! written. New records are collected and written together with multi-row
-//! INSERTs (`db::bulk`); unchanged ones cost no write.
+//! Importing records a batch at a time. A batch's records are parsed first;
+//! everything they mention is looked up with one query per table; then each
+//! record runs through the importer's own logic (`Importer::record`)
+//! against those lookups, so it comes out as it would alone: created,
+//! unchanged, or refused with the same reason and nothing written. New
+//! records are collected and written together with multi-row INSERTs
+//! (`db::bulk`); unchanged ones cost no write.
+//!
+//! Batches are pipelined: while one batch's new records are written, the
+//! next batch is planned (run through `Importer::record`) on a second
+//! thread, from lookups made in the same transaction as that write, with
+//! what the batch being written creates laid over them. A plan is written
+//! only if no other write transaction has committed since its lookups
+//! (`write_serial` tells); otherwise, and whenever a record needs more than
+//! the lookups can settle, the batch is imported on the connection instead.
 //!
 //! What the lookups cannot settle (an update, a new taxonomy term, a
 //! reference that does not check out) goes through the one-record path
@@ -12,6 +20,7 @@
 //! it are written, so every record sees the ones before it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use uuid::Uuid;
 
@@ -21,8 +30,8 @@ use crate::db::bulk::Creations;
 use crate::db::rows::TermRow;
 use crate::db::services::Assurance;
 use crate::db::{
-    areas, locations, organisations, services, taxonomy, write_transaction, DbConnection,
-    RepoError, RepoResult,
+    areas, locations, organisations, services, taxonomy, write_serial, write_transaction,
+    DbConnection, RepoError, RepoResult,
 };
 use crate::model::enums::TaxonomyKind;
 use crate::model::location::LocationDraft;
@@ -33,53 +42,293 @@ use crate::model::taxonomy::TermDraft;
 use crate::model::values::Slug;
 use crate::model::Invalid;
 
-/// Imports a batch of records into the report, in order.
-pub(super) fn import(
+/// Imports batches of records into the report, in order; `progress` sees
+/// each record's position once its batch is settled.
+pub(super) fn import_all(
     conn: &mut DbConnection,
     importer: &Importer<'_>,
-    records: Vec<Parsed>,
+    batches: impl IntoIterator<Item = Vec<Parsed>>,
     report: &mut Report,
+    progress: &mut dyn FnMut(usize),
 ) {
-    let mut labels = Vec::with_capacity(records.len());
-    let mut parsed = Vec::with_capacity(records.len());
-    for r in records {
-        labels.push((r.position, r.id));
-        parsed.push(r.record);
+    if importer.dry_run {
+        // Nothing is written, so there is nothing to overlap.
+        for batch in batches {
+            let mut records = Records::new(batch);
+            import_on(conn, importer, &mut records);
+            records.report(report, progress);
+        }
+        return;
     }
-    let mut done: Vec<Done> = parsed
-        .iter()
-        .map(|record| Done {
-            result: match record {
-                Err(reason) => Err(reason.clone()),
-                // Every parsed record's result is set by `Batch::run`.
-                Ok(_) => Err("not imported".into()),
-            },
-            notes: Vec::new(),
-        })
-        .collect();
+    std::thread::scope(|scope| {
+        let (to_planner, planner_in) = sync_channel(1);
+        let (planner_out, planned) = sync_channel(1);
+        scope.spawn(move || planner(importer, planner_in, planner_out));
+        let mut pipeline = Pipeline {
+            conn,
+            importer,
+            to_planner,
+            planned,
+            waiting: None,
+        };
+        for batch in batches {
+            pipeline.step(Some(Records::new(batch)), report, progress);
+        }
+        pipeline.step(None, report, progress);
+        // Dropping the pipeline's sender ends the planner.
+    });
+}
+
+/// A batch's records as read, and what became of each.
+struct Records {
+    labels: Vec<(usize, Option<String>)>,
+    parsed: Vec<Result<Record, String>>,
+    done: Vec<Done>,
+}
+
+impl Records {
+    fn new(batch: Vec<Parsed>) -> Self {
+        let mut labels = Vec::with_capacity(batch.len());
+        let mut parsed = Vec::with_capacity(batch.len());
+        let mut done = Vec::with_capacity(batch.len());
+        for r in batch {
+            labels.push((r.position, r.id));
+            done.push(Done {
+                result: match &r.record {
+                    Err(reason) => Err(reason.clone()),
+                    // Every parsed record's result is set by its batch.
+                    Ok(_) => Err("not imported".into()),
+                },
+                notes: Vec::new(),
+            });
+            parsed.push(r.record);
+        }
+        Records {
+            labels,
+            parsed,
+            done,
+        }
+    }
+
+    fn report(self, report: &mut Report, progress: &mut dyn FnMut(usize)) {
+        for ((position, id), done) in self.labels.into_iter().zip(self.done) {
+            report.notes(position, &id, done.notes);
+            report.count(position, id, done.result);
+            progress(position);
+        }
+    }
+}
+
+/// Imports a batch on the connection, in one transaction: lookups, the
+/// records in turn, the one-record path for what the lookups cannot settle.
+fn import_on(conn: &mut DbConnection, importer: &Importer<'_>, records: &mut Records) {
+    let Records { parsed, done, .. } = records;
     let run = if importer.dry_run {
         // Nothing to write: a dry run only plans.
-        Batch::new(conn, importer).run(&parsed, &mut done)
+        Batch::new(Some(conn), importer).run(parsed, done)
     } else {
-        write_transaction(conn, |c| Batch::new(c, importer).run(&parsed, &mut done))
+        write_transaction(conn, |c| Batch::new(Some(c), importer).run(parsed, done))
     };
     if let Err(e) = run {
-        // The batch is rolled back: a row broke a constraint the checks did
-        // not foresee, say, or the database was busy. Each record then gets
-        // its own transaction, so the one at fault is refused with its
-        // reason and the rest land.
         tracing::debug!(error = %e, "import: a batch failed; importing its records one by one");
-        importer.take_notes();
-        for (record, done) in parsed.iter().zip(done.iter_mut()) {
-            if let Ok(record) = record {
-                done.result = importer.import_record(conn, record);
-                done.notes = importer.take_notes();
+        one_by_one(conn, importer, records);
+    }
+}
+
+/// Imports each record of a batch in its own transaction, after the batch
+/// was rolled back: a row broke a constraint the checks did not foresee,
+/// say, or the database was busy. The record at fault is refused with its
+/// reason and the rest land.
+fn one_by_one(conn: &mut DbConnection, importer: &Importer<'_>, records: &mut Records) {
+    importer.take_notes();
+    for (record, done) in records.parsed.iter().zip(records.done.iter_mut()) {
+        if let Ok(record) = record {
+            done.result = importer.import_record(conn, record);
+            done.notes = importer.take_notes();
+        }
+    }
+}
+
+/// A batch planned off the connection, waiting to be written.
+struct Plan {
+    records: Records,
+    creations: Creations,
+    /// What the plan creates, laid over the next batch's lookups.
+    created: Known,
+    /// `write_serial` in the transaction that made the plan's lookups (set
+    /// by the importing thread once that transaction commits).
+    serial: i64,
+}
+
+/// What the planner makes of a batch and its lookups.
+enum Planned {
+    Ready(Box<Plan>),
+    /// A record needs the connection (see `Failure::Deferred`).
+    NeedsConnection(Records),
+}
+
+/// The planning thread: runs each batch's records against its lookups.
+fn planner(
+    importer: &Importer<'_>,
+    batches: Receiver<(Records, Known)>,
+    plans: SyncSender<Planned>,
+) {
+    for (mut records, known) in batches {
+        let mut batch = Batch::new(None, importer);
+        batch.known = known;
+        let planned = match batch.plan(&records.parsed, &mut records.done) {
+            Some((creations, created)) => Planned::Ready(Box::new(Plan {
+                records,
+                creations,
+                created,
+                serial: 0,
+            })),
+            None => Planned::NeedsConnection(records),
+        };
+        if plans.send(planned).is_err() {
+            return;
+        }
+    }
+}
+
+/// The importing thread's side of the pipeline.
+struct Pipeline<'c, 'i> {
+    conn: &'c mut DbConnection,
+    importer: &'c Importer<'i>,
+    to_planner: SyncSender<(Records, Known)>,
+    planned: Receiver<Planned>,
+    /// The batch planned last, not yet written.
+    waiting: Option<Plan>,
+}
+
+/// Why a pipeline transaction was rolled back.
+enum Rollback {
+    /// Another write committed since the waiting plan's lookups.
+    Stale,
+    /// The database refused a write or a lookup.
+    Failed(RepoError),
+}
+
+impl Pipeline<'_, '_> {
+    /// Writes the waiting plan and looks up `next` in one transaction,
+    /// handing `next` to the planner between the two; then reports the
+    /// written batch and takes the planner's plan of `next`.
+    fn step(
+        &mut self,
+        next: Option<Records>,
+        report: &mut Report,
+        progress: &mut dyn FnMut(usize),
+    ) {
+        let mut next = next;
+        let mut sent = false;
+        let mut rollback = None;
+        let mut creations = self
+            .waiting
+            .as_mut()
+            .map(|w| std::mem::take(&mut w.creations));
+        let mut created = self
+            .waiting
+            .as_mut()
+            .map(|w| std::mem::take(&mut w.created));
+        let (importer, waiting, to_planner) = (self.importer, &self.waiting, &self.to_planner);
+        let serial = write_transaction(self.conn, |c| {
+            let serial = write_serial(c)?;
+            if waiting.as_ref().is_some_and(|w| w.serial + 1 != serial) {
+                rollback = Some(Rollback::Stale);
+                return Err(RepoError::Conflict("written to since its lookups".into()));
+            }
+            if let Some(records) = next.take() {
+                match Known::look_up(c, &records.parsed, created.take()) {
+                    Ok(known) => {
+                        // The planner only stops when this side has.
+                        sent = to_planner.send((records, known)).is_ok();
+                    }
+                    Err(e) => {
+                        next = Some(records);
+                        rollback = Some(Rollback::Failed(e));
+                        return Err(RepoError::Conflict("a lookup failed".into()));
+                    }
+                }
+            }
+            if let Some(creations) = creations.take() {
+                if let Err(e) = creations.write(c, &importer.stamp) {
+                    rollback = Some(Rollback::Failed(e));
+                    return Err(RepoError::Conflict("a write failed".into()));
+                }
+            }
+            Ok(serial)
+        });
+        // The plan of `next`, if it went to the planner: taken before
+        // anything else imports records, as the two share the notes.
+        let planned = if sent { self.planned.recv().ok() } else { None };
+        let waiting = self.waiting.take();
+        match (serial, planned) {
+            (Ok(serial), planned) => {
+                if let Some(written) = waiting {
+                    written.records.report(report, progress);
+                }
+                match planned {
+                    Some(Planned::Ready(mut plan)) => {
+                        plan.serial = serial;
+                        self.waiting = Some(*plan);
+                    }
+                    Some(Planned::NeedsConnection(records)) => {
+                        self.alone(records, report, progress)
+                    }
+                    None => self.alone_if(next, report, progress),
+                }
+            }
+            (Err(e), planned) => {
+                if let Some(mut unwritten) = waiting {
+                    match rollback {
+                        // Planned from lookups another writer has since
+                        // made stale: planned again on the connection.
+                        Some(Rollback::Stale) => {
+                            import_on(self.conn, self.importer, &mut unwritten.records)
+                        }
+                        failed => {
+                            let error = match failed {
+                                Some(Rollback::Failed(cause)) => cause,
+                                _ => e,
+                            };
+                            tracing::debug!(%error, "import: a batch failed; importing its records one by one");
+                            one_by_one(self.conn, self.importer, &mut unwritten.records);
+                        }
+                    }
+                    unwritten.records.report(report, progress);
+                }
+                // A plan made alongside a write that did not happen is
+                // redone on the connection.
+                let records = match planned {
+                    Some(Planned::Ready(plan)) => Some(plan.records),
+                    Some(Planned::NeedsConnection(records)) => Some(records),
+                    None => next,
+                };
+                self.alone_if(records, report, progress);
             }
         }
     }
-    for ((position, id), done) in labels.into_iter().zip(done) {
-        report.notes(position, &id, done.notes);
-        report.count(position, id, done.result);
+
+    /// Imports a batch on the connection and reports it.
+    fn alone(
+        &mut self,
+        mut records: Records,
+        report: &mut Report,
+        progress: &mut dyn FnMut(usize),
+    ) {
+        import_on(self.conn, self.importer, &mut records);
+        records.report(report, progress);
+    }
+
+    fn alone_if(
+        &mut self,
+        records: Option<Records>,
+        report: &mut Report,
+        progress: &mut dyn FnMut(usize),
+    ) {
+        if let Some(records) = records {
+            self.alone(records, report, progress);
+        }
     }
 }
 
@@ -93,7 +342,8 @@ struct Done {
 pub(super) enum Failure {
     /// Refused, with the reason it would have alone.
     Refused(RepoError),
-    /// Not for the batch to settle: it goes through the one-record path.
+    /// Not for the batch to settle: it goes through the one-record path
+    /// (or, while planning off the connection, the batch does).
     Deferred,
 }
 
@@ -117,27 +367,67 @@ struct Terms {
     live: HashMap<(TaxonomyKind, String), TermRow>,
 }
 
-/// What the batch knows inside its transaction: what its records mention,
-/// as looked up, plus the records it has created since.
-struct Batch<'c, 'i> {
-    conn: &'c mut DbConnection,
-    importer: &'c Importer<'i>,
+/// What a batch knows of the database: what its records mention, as looked
+/// up, plus the records it has created since.
+#[derive(Default)]
+struct Known {
     organisations: HashMap<Uuid, Option<Organisation>>,
     locations: HashMap<Uuid, Option<Location>>,
     services: HashMap<Uuid, Option<Service>>,
-    /// Loaded when first needed, and again after a one-record import (which
+    /// Loaded with the lookups, and again after a one-record import (which
     /// may have created terms).
     terms: Option<Terms>,
     areas: Option<HashMap<String, ServiceArea>>,
-    /// The current record's new records, and the cache entries they added.
-    staged: Creations,
-    touched: Vec<Key>,
-    /// New records of the records done since the last write.
-    pending: Creations,
 }
 
 /// Ids per lookup query (SQLite allows 32,766 bound values per statement).
 const LOOKUP_CHUNK: usize = 1_000;
+
+impl Known {
+    /// Looks up every organisation, location and service the records
+    /// mention (a query per table and chunk of ids), the taxonomy and the
+    /// service areas; then lays over them what `created` holds.
+    fn look_up(
+        conn: &mut DbConnection,
+        records: &[Result<Record, String>],
+        created: Option<Known>,
+    ) -> RepoResult<Known> {
+        let mut mentioned = Mentions::default();
+        for record in records.iter().flatten() {
+            mentioned.record(record);
+        }
+        let mut known = Known::default();
+        look_up_into(
+            conn,
+            mentioned.organisations,
+            &mut known.organisations,
+            organisations::load,
+            |o| o.id,
+        )?;
+        look_up_into(
+            conn,
+            mentioned.locations,
+            &mut known.locations,
+            locations::load,
+            |l| l.id,
+        )?;
+        look_up_into(
+            conn,
+            mentioned.services,
+            &mut known.services,
+            services::load,
+            |s| s.id,
+        )?;
+        known.terms = Some(load_terms(conn)?);
+        known.areas = Some(load_areas(conn)?);
+        if let Some(created) = created {
+            known.organisations.extend(created.organisations);
+            known.locations.extend(created.locations);
+            known.services.extend(created.services);
+        }
+        Ok(known)
+    }
+}
 
 /// Loads the records with these ids into `cache`, `None` for those not
 /// found, a query per chunk of ids.
@@ -159,84 +449,152 @@ fn look_up_into<T>(
     Ok(())
 }
 
+fn load_terms(conn: &mut DbConnection) -> RepoResult<Terms> {
+    let mut terms = Terms {
+        by_id: HashMap::new(),
+        live: HashMap::new(),
+    };
+    for row in taxonomy::rows(conn)? {
+        if let Ok(kind) = TaxonomyKind::parse(&row.taxonomy) {
+            if row.archived_at.is_none() {
+                terms.live.insert((kind, row.slug.clone()), row.clone());
+            }
+        }
+        if let Ok(id) = Uuid::parse_str(&row.id) {
+            terms.by_id.insert(id, row);
+        }
+    }
+    Ok(terms)
+}
+
+fn load_areas(conn: &mut DbConnection) -> RepoResult<HashMap<String, ServiceArea>> {
+    Ok(areas::list(conn, None)?
+        .into_iter()
+        .map(|a| (a.code.clone(), a))
+        .collect())
+}
+
+/// A batch of records run through the importer against what it knows. On
+/// the connection (`conn` is set), inside the batch's transaction, it looks
+/// up what it does not know and imports what it cannot settle through the
+/// one-record path; planning off the connection, it stops at the first
+/// record it cannot settle.
+struct Batch<'c, 'i> {
+    conn: Option<&'c mut DbConnection>,
+    importer: &'c Importer<'i>,
+    known: Known,
+    /// The current record's new records, and the cache entries they added.
+    staged: Creations,
+    touched: Vec<Key>,
+    /// New records of the records done since the last write, and the keys
+    /// of what they created.
+    pending: Creations,
+    created: Vec<Key>,
+}
+
 impl<'c, 'i> Batch<'c, 'i> {
-    fn new(conn: &'c mut DbConnection, importer: &'c Importer<'i>) -> Self {
+    fn new(conn: Option<&'c mut DbConnection>, importer: &'c Importer<'i>) -> Self {
         Batch {
             conn,
             importer,
-            organisations: HashMap::new(),
-            locations: HashMap::new(),
-            services: HashMap::new(),
-            terms: None,
-            areas: None,
+            known: Known::default(),
             staged: Creations::default(),
             touched: Vec::new(),
             pending: Creations::default(),
+            created: Vec::new(),
         }
     }
 
+    /// The connection, or `Deferred` while planning off it.
+    fn conn(&mut self) -> Result<&mut DbConnection, Failure> {
+        self.conn.as_deref_mut().ok_or(Failure::Deferred)
+    }
+
+    /// Imports the records on the connection.
     fn run(mut self, records: &[Result<Record, String>], done: &mut [Done]) -> RepoResult<()> {
-        self.look_up(records)?;
+        let Some(conn) = self.conn.as_deref_mut() else {
+            return Err(RepoError::Conflict(
+                "a batch run needs its connection".into(),
+            ));
+        };
+        self.known = Known::look_up(conn, records, None)?;
         let importer = self.importer;
         for (i, record) in records.iter().enumerate() {
             let Ok(record) = record else {
                 continue;
             };
             match importer.record(&mut self, record) {
-                Ok(outcome) => {
-                    self.pending.append(std::mem::take(&mut self.staged));
-                    self.touched.clear();
-                    done[i] = Done {
-                        result: Ok(outcome),
-                        notes: importer.take_notes(),
-                    };
-                }
-                Err(Failure::Refused(e)) => {
-                    self.discard();
-                    done[i] = Done {
-                        result: Err(reason(e)),
-                        notes: importer.take_notes(),
-                    };
-                }
+                Ok(outcome) => done[i] = self.accept(outcome),
+                Err(Failure::Refused(e)) => done[i] = self.refuse(e),
                 Err(Failure::Deferred) => {
                     self.discard();
                     importer.take_notes();
                     self.write()?;
-                    done[i] = self.alone(record);
+                    done[i] = self.alone(record)?;
                 }
             }
         }
         self.write()
     }
 
-    /// Looks up every organisation, location and service the records
-    /// mention, a query per table (and chunk of ids).
-    fn look_up(&mut self, records: &[Result<Record, String>]) -> RepoResult<()> {
-        let mut mentioned = Mentions::default();
-        for record in records.iter().flatten() {
-            mentioned.record(record);
+    /// Plans the records off the connection: what they create, and the
+    /// created records by id. `None` when one needs the connection.
+    fn plan(
+        mut self,
+        records: &[Result<Record, String>],
+        done: &mut [Done],
+    ) -> Option<(Creations, Known)> {
+        let importer = self.importer;
+        for (i, record) in records.iter().enumerate() {
+            let Ok(record) = record else {
+                continue;
+            };
+            match importer.record(&mut self, record) {
+                Ok(outcome) => done[i] = self.accept(outcome),
+                Err(Failure::Refused(e)) => done[i] = self.refuse(e),
+                Err(Failure::Deferred) => {
+                    importer.take_notes();
+                    return None;
+                }
+            }
         }
-        look_up_into(
-            self.conn,
-            mentioned.organisations,
-            &mut self.organisations,
-            organisations::load,
-            |o| o.id,
-        )?;
-        look_up_into(
-            self.conn,
-            mentioned.locations,
-            &mut self.locations,
-            locations::load,
-            |l| l.id,
-        )?;
-        look_up_into(
-            self.conn,
-            mentioned.services,
-            &mut self.services,
-            services::load,
-            |s| s.id,
-        )
+        let mut created = Known::default();
+        for key in self.created {
+            match key {
+                Key::Organisation(id) => {
+                    let o = self.known.organisations.remove(&id).flatten();
+                    created.organisations.insert(id, o);
+                }
+                Key::Location(id) => {
+                    let l = self.known.locations.remove(&id).flatten();
+                    created.locations.insert(id, l);
+                }
+                Key::Service(id) => {
+                    let s = self.known.services.remove(&id).flatten();
+                    created.services.insert(id, s);
+                }
+            }
+        }
+        Some((self.pending, created))
+    }
+
+    /// Keeps the current record's new records.
+    fn accept(&mut self, outcome: Outcome) -> Done {
+        self.pending.append(std::mem::take(&mut self.staged));
+        self.created.append(&mut self.touched);
+        Done {
+            result: Ok(outcome),
+            notes: self.importer.take_notes(),
+        }
+    }
+
+    /// Drops the current record's new records: it is refused.
+    fn refuse(&mut self, e: RepoError) -> Done {
+        self.discard();
+        Done {
+            result: Err(reason(e)),
+            notes: self.importer.take_notes(),
+        }
     }
 
     /// Drops the current record's new records and what they added to the cache.
@@ -246,13 +604,13 @@ impl<'c, 'i> Batch<'c, 'i> {
             // Only what was absent is ever created.
             match key {
                 Key::Organisation(id) => {
-                    self.organisations.insert(id, None);
+                    self.known.organisations.insert(id, None);
                 }
                 Key::Location(id) => {
-                    self.locations.insert(id, None);
+                    self.known.locations.insert(id, None);
                 }
                 Key::Service(id) => {
-                    self.services.insert(id, None);
+                    self.known.services.insert(id, None);
                 }
             }
         }
@@ -261,67 +619,55 @@ impl<'c, 'i> Batch<'c, 'i> {
     /// Writes the new records waiting (nothing in a dry run).
     fn write(&mut self) -> RepoResult<()> {
         let creations = std::mem::take(&mut self.pending);
+        self.created.clear();
         if creations.is_empty() || self.importer.dry_run {
             return Ok(());
         }
-        creations.write(self.conn, &self.importer.stamp)
+        match self.conn.as_deref_mut() {
+            Some(conn) => creations.write(conn, &self.importer.stamp),
+            None => Err(RepoError::Conflict("writing needs the connection".into())),
+        }
     }
 
     /// Imports a record through the one-record path, then forgets what the
     /// batch knew about what it mentions (it may have changed).
-    fn alone(&mut self, record: &Record) -> Done {
-        let result = self.importer.import_record(self.conn, record);
+    fn alone(&mut self, record: &Record) -> RepoResult<Done> {
+        let Some(conn) = self.conn.as_deref_mut() else {
+            return Err(RepoError::Conflict("importing needs the connection".into()));
+        };
+        let result = self.importer.import_record(conn, record);
         let mut mentioned = Mentions::default();
         mentioned.record(record);
         for id in mentioned.organisations {
-            self.organisations.remove(&id);
+            self.known.organisations.remove(&id);
         }
         for id in mentioned.locations {
-            self.locations.remove(&id);
+            self.known.locations.remove(&id);
         }
         for id in mentioned.services {
-            self.services.remove(&id);
+            self.known.services.remove(&id);
         }
-        self.terms = None;
-        Done {
+        self.known.terms = None;
+        Ok(Done {
             result,
             notes: self.importer.take_notes(),
-        }
+        })
     }
 
-    fn terms(&mut self) -> RepoResult<&Terms> {
-        let terms = match self.terms.take() {
+    fn terms(&mut self) -> Result<&Terms, Failure> {
+        let terms = match self.known.terms.take() {
             Some(terms) => terms,
-            None => {
-                let mut terms = Terms {
-                    by_id: HashMap::new(),
-                    live: HashMap::new(),
-                };
-                for row in taxonomy::rows(self.conn)? {
-                    if let Ok(kind) = TaxonomyKind::parse(&row.taxonomy) {
-                        if row.archived_at.is_none() {
-                            terms.live.insert((kind, row.slug.clone()), row.clone());
-                        }
-                    }
-                    if let Ok(id) = Uuid::parse_str(&row.id) {
-                        terms.by_id.insert(id, row);
-                    }
-                }
-                terms
-            }
+            None => load_terms(self.conn()?)?,
         };
-        Ok(self.terms.insert(terms))
+        Ok(self.known.terms.insert(terms))
     }
 
-    fn areas(&mut self) -> RepoResult<&HashMap<String, ServiceArea>> {
-        let known = match self.areas.take() {
+    fn areas(&mut self) -> Result<&HashMap<String, ServiceArea>, Failure> {
+        let known = match self.known.areas.take() {
             Some(known) => known,
-            None => areas::list(self.conn, None)?
-                .into_iter()
-                .map(|a| (a.code.clone(), a))
-                .collect(),
+            None => load_areas(self.conn()?)?,
         };
-        Ok(self.areas.insert(known))
+        Ok(self.known.areas.insert(known))
     }
 
     /// The live terms of these slugs, in order, or `Deferred` when one is
@@ -402,11 +748,11 @@ impl Store for Batch<'_, '_> {
     }
 
     fn organisation(&mut self, id: Uuid) -> Result<Option<Organisation>, Failure> {
-        if let Some(known) = self.organisations.get(&id) {
+        if let Some(known) = self.known.organisations.get(&id) {
             return Ok(known.clone());
         }
-        let looked_up = found(organisations::get(self.conn, id))?;
-        self.organisations.insert(id, looked_up.clone());
+        let looked_up = found(organisations::get(self.conn()?, id))?;
+        self.known.organisations.insert(id, looked_up.clone());
         Ok(looked_up)
     }
 
@@ -416,7 +762,7 @@ impl Store for Batch<'_, '_> {
 
     fn create_organisation(&mut self, id: Uuid, draft: OrganisationDraft) -> Result<(), Failure> {
         let created = self.staged.organisation(&self.importer.stamp, id, draft);
-        self.organisations.insert(id, Some(created));
+        self.known.organisations.insert(id, Some(created));
         self.touched.push(Key::Organisation(id));
         Ok(())
     }
@@ -431,11 +777,11 @@ impl Store for Batch<'_, '_> {
     }
 
     fn location(&mut self, id: Uuid) -> Result<Option<Location>, Failure> {
-        if let Some(known) = self.locations.get(&id) {
+        if let Some(known) = self.known.locations.get(&id) {
             return Ok(known.clone());
         }
-        let looked_up = found(locations::get(self.conn, id))?;
-        self.locations.insert(id, looked_up.clone());
+        let looked_up = found(locations::get(self.conn()?, id))?;
+        self.known.locations.insert(id, looked_up.clone());
         Ok(looked_up)
     }
 
@@ -448,7 +794,7 @@ impl Store for Batch<'_, '_> {
         let created = self
             .staged
             .location(&self.importer.stamp, id, &draft, &features);
-        self.locations.insert(id, Some(created));
+        self.known.locations.insert(id, Some(created));
         self.touched.push(Key::Location(id));
         Ok(())
     }
@@ -458,11 +804,11 @@ impl Store for Batch<'_, '_> {
     }
 
     fn service(&mut self, id: Uuid) -> Result<Option<Service>, Failure> {
-        if let Some(known) = self.services.get(&id) {
+        if let Some(known) = self.known.services.get(&id) {
             return Ok(known.clone());
         }
-        let looked_up = found(services::get(self.conn, id))?;
-        self.services.insert(id, looked_up.clone());
+        let looked_up = found(services::get(self.conn()?, id))?;
+        self.known.services.insert(id, looked_up.clone());
         Ok(looked_up)
     }
 
@@ -483,7 +829,7 @@ impl Store for Batch<'_, '_> {
             refs.areas,
             refs.locations,
         );
-        self.services.insert(id, Some(created));
+        self.known.services.insert(id, Some(created));
         self.touched.push(Key::Service(id));
         Ok(())
     }

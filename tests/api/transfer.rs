@@ -771,6 +771,17 @@ fn import_one_by_one(
 
 #[tokio::test]
 async fn a_file_imported_in_batches_writes_what_one_record_at_a_time_writes() {
+    imports_in_batches_as_one_record_at_a_time(None).await;
+}
+
+/// Small batches: each is planned while the one before it is written, and
+/// sees what that one creates (the demo's organisations run across them).
+#[tokio::test]
+async fn a_file_imported_in_many_small_batches_writes_what_one_record_at_a_time_writes() {
+    imports_in_batches_as_one_record_at_a_time(Some(3)).await;
+}
+
+async fn imports_in_batches_as_one_record_at_a_time(batch_records: Option<usize>) {
     use signpost::hsds::import::import_file;
     let source = spawn_demo_app().await;
     let mut lines: Vec<String> = export(&source, "ndjson")
@@ -781,7 +792,11 @@ async fn a_file_imported_in_batches_writes_what_one_record_at_a_time_writes() {
     lines.extend(awkward_records().iter().map(Value::to_string));
     let file = lines.join("\n");
     let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
-    let importer = package_importer(&postcodes);
+    // Batch size only matters to a file import.
+    let importer = match batch_records {
+        Some(n) => package_importer(&postcodes).batch_records(n),
+        None => package_importer(&postcodes),
+    };
 
     let (batched, single) = (spawn_app().await, spawn_app().await);
     for round in ["first", "again"] {
@@ -852,7 +867,9 @@ async fn a_batch_a_database_constraint_refuses_goes_in_record_by_record() {
         })
         .collect();
     let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
-    let importer: Importer<'_> = package_importer(&postcodes);
+    // Batches of three: the one the trigger refuses is written while the
+    // next is planned, which is then planned again.
+    let importer: Importer<'_> = package_importer(&postcodes).batch_records(3);
     let report = import_file(
         &mut app.conn(),
         &importer,
@@ -867,4 +884,56 @@ async fn a_batch_a_database_constraint_refuses_goes_in_record_by_record() {
     );
     assert_eq!(all(&app, "/api/v1/services").await.len(), 19);
     assert_eq!(all(&app, "/api/v1/organisations").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_batch_planned_before_another_write_is_planned_again() {
+    use signpost::hsds::import::import_file;
+    let app = spawn_app().await;
+    let org = "0c1f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60";
+    // Two batches of two services, each naming its organisation "Larder".
+    let lines: Vec<String> = (0..4)
+        .map(|i| {
+            service(
+                &format!("{i:08}-bbbb-4111-8111-111111111111"),
+                org,
+                json!({"name": format!("Pantry {i}")}),
+            )
+            .to_string()
+        })
+        .collect();
+    let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
+    let importer = package_importer(&postcodes).batch_records(2);
+    let mut renamed = false;
+    // Once the first batch is in (the second is planned by then), another
+    // writer renames the organisation. The second batch must see that and
+    // name it back, as importing record by record would.
+    let report = import_file(
+        &mut app.conn(),
+        &importer,
+        lines.join("\n").as_bytes(),
+        |_| {
+            if !renamed {
+                renamed = true;
+                let renamed_rows = signpost::db::write_transaction(&mut app.conn(), |c| {
+                    Ok(diesel::RunQueryDsl::execute(
+                        diesel::sql_query(format!(
+                            "UPDATE organisations SET name = 'Renamed' WHERE id = '{org}'"
+                        )),
+                        c,
+                    )?)
+                })
+                .expect("rename");
+                assert_eq!(renamed_rows, 1);
+            }
+        },
+    );
+    assert!(renamed);
+    assert_eq!((report.created, report.rejected), (4, 0), "{report:?}");
+    let organisation = app
+        .get(&format!("/api/v1/organisations/{org}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(organisation["data"]["name"], "Larder", "{organisation}");
 }
