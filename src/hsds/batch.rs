@@ -518,22 +518,10 @@ impl<'c, 'i> Batch<'c, 'i> {
             ));
         };
         self.known = Known::look_up(conn, records, None)?;
-        let importer = self.importer;
-        for (i, record) in records.iter().enumerate() {
-            let Ok(record) = record else {
-                continue;
-            };
-            match importer.record(&mut self, record) {
-                Ok(outcome) => done[i] = self.accept(outcome),
-                Err(Failure::Refused(e)) => done[i] = self.refuse(e),
-                Err(Failure::Deferred) => {
-                    self.discard();
-                    importer.take_notes();
-                    self.write()?;
-                    done[i] = self.alone(record)?;
-                }
-            }
-        }
+        self.each(records, done, |batch, record| {
+            batch.write()?;
+            batch.alone(record).map(Some)
+        })?;
         self.write()
     }
 
@@ -544,19 +532,8 @@ impl<'c, 'i> Batch<'c, 'i> {
         records: &[Result<Record, String>],
         done: &mut [Done],
     ) -> Option<(Creations, Known)> {
-        let importer = self.importer;
-        for (i, record) in records.iter().enumerate() {
-            let Ok(record) = record else {
-                continue;
-            };
-            match importer.record(&mut self, record) {
-                Ok(outcome) => done[i] = self.accept(outcome),
-                Err(Failure::Refused(e)) => done[i] = self.refuse(e),
-                Err(Failure::Deferred) => {
-                    importer.take_notes();
-                    return None;
-                }
-            }
+        if !matches!(self.each(records, done, |_, _| Ok(None)), Ok(true)) {
+            return None;
         }
         let mut created = Known::default();
         for key in self.created {
@@ -576,6 +553,36 @@ impl<'c, 'i> Batch<'c, 'i> {
             }
         }
         Some((self.pending, created))
+    }
+
+    /// Runs each parsed record through the importer and sets its outcome.
+    /// A record the batch cannot settle goes to `deferred`, which returns
+    /// its outcome, or `None` to stop there (`Ok(false)`).
+    fn each(
+        &mut self,
+        records: &[Result<Record, String>],
+        done: &mut [Done],
+        mut deferred: impl FnMut(&mut Self, &Record) -> RepoResult<Option<Done>>,
+    ) -> RepoResult<bool> {
+        let importer = self.importer;
+        for (i, record) in records.iter().enumerate() {
+            let Ok(record) = record else {
+                continue;
+            };
+            match importer.record(self, record) {
+                Ok(outcome) => done[i] = self.accept(outcome),
+                Err(Failure::Refused(e)) => done[i] = self.refuse(e),
+                Err(Failure::Deferred) => {
+                    self.discard();
+                    importer.take_notes();
+                    match deferred(self, record)? {
+                        Some(outcome) => done[i] = outcome,
+                        None => return Ok(false),
+                    }
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// Keeps the current record's new records.
