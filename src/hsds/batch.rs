@@ -273,9 +273,9 @@ impl Pipeline<'_, '_> {
                         self.waiting = Some(*plan);
                     }
                     Some(Planned::NeedsConnection(records)) => {
-                        self.alone(records, report, progress)
+                        self.on_connection(records, report, progress)
                     }
-                    None => self.alone_if(next, report, progress),
+                    None => self.on_connection_if(next, report, progress),
                 }
             }
             (Err(e), planned) => {
@@ -304,13 +304,13 @@ impl Pipeline<'_, '_> {
                     Some(Planned::NeedsConnection(records)) => Some(records),
                     None => next,
                 };
-                self.alone_if(records, report, progress);
+                self.on_connection_if(records, report, progress);
             }
         }
     }
 
-    /// Imports a batch on the connection and reports it.
-    fn alone(
+    /// Imports a batch on the connection, unpipelined, and reports it.
+    fn on_connection(
         &mut self,
         mut records: Records,
         report: &mut Report,
@@ -320,14 +320,14 @@ impl Pipeline<'_, '_> {
         records.report(report, progress);
     }
 
-    fn alone_if(
+    fn on_connection_if(
         &mut self,
         records: Option<Records>,
         report: &mut Report,
         progress: &mut dyn FnMut(usize),
     ) {
         if let Some(records) = records {
-            self.alone(records, report, progress);
+            self.on_connection(records, report, progress);
         }
     }
 }
