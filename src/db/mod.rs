@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod changes;
 pub mod claims;
 pub mod flags;
+mod import_tuning;
 pub mod keys;
 pub mod links;
 pub mod locations;
@@ -32,6 +33,8 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::model::Invalid;
+
+pub use import_tuning::ImportTuning;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -216,45 +219,6 @@ pub fn write_serial(conn: &mut DbConnection) -> RepoResult<i64> {
     let serial: Serial =
         diesel::sql_query("SELECT n FROM write_serial WHERE id = 1").get_result(conn)?;
     Ok(serial.n)
-}
-
-/// SQLite settings for the length of a bulk import, on its connection: a
-/// page cache that holds a whole batch (64 MB rather than 2 MB; spilling
-/// mid-batch wrote pages twice), statement journals in memory rather than
-/// in temporary files, and a WAL checkpoint every 64 MB rather than 4 MB
-/// (each checkpoint syncs the disk twice). `end` puts back SQLite's
-/// defaults, which `DbManager::connect` leaves alone, since the connection
-/// may go back to a pool. Nothing on PostgreSQL.
-pub struct ImportTuning {
-    sqlite: bool,
-}
-
-impl ImportTuning {
-    pub fn begin(conn: &mut DbConnection) -> Self {
-        Self::set(
-            conn,
-            "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 16384;",
-        )
-    }
-
-    pub fn end(self, conn: &mut DbConnection) {
-        if self.sqlite {
-            Self::set(
-                conn,
-                "PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT; PRAGMA wal_autocheckpoint = 1000;",
-            );
-        }
-    }
-
-    fn set(conn: &mut DbConnection, pragmas: &str) -> Self {
-        let DbConnection::Sqlite(c) = conn else {
-            return ImportTuning { sqlite: false };
-        };
-        if let Err(e) = c.batch_execute(pragmas) {
-            tracing::warn!(error = %e, "import: could not set SQLite's cache and checkpoint sizes");
-        }
-        ImportTuning { sqlite: true }
-    }
 }
 
 /// Inserts a slice of rows into `table` with multi-row INSERTs of 64, 16, 4

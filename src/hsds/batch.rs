@@ -31,7 +31,7 @@ use crate::db::rows::TermRow;
 use crate::db::services::Assurance;
 use crate::db::{
     areas, locations, organisations, services, taxonomy, write_serial, write_transaction,
-    DbConnection, RepoError, RepoResult,
+    DbConnection, ImportTuning, RepoError, RepoResult,
 };
 use crate::model::enums::TaxonomyKind;
 use crate::model::location::LocationDraft;
@@ -46,6 +46,7 @@ use crate::model::Invalid;
 /// each record's position once its batch is settled.
 pub(super) fn import_all(
     conn: &mut DbConnection,
+    tuning: &ImportTuning,
     importer: &Importer<'_>,
     batches: impl IntoIterator<Item = Vec<Parsed>>,
     report: &mut Report,
@@ -66,6 +67,7 @@ pub(super) fn import_all(
         scope.spawn(move || planner(importer, planner_in, planner_out));
         let mut pipeline = Pipeline {
             conn,
+            tuning,
             importer,
             to_planner,
             planned,
@@ -194,6 +196,7 @@ fn planner(
 /// The importing thread's side of the pipeline.
 struct Pipeline<'c, 'i> {
     conn: &'c mut DbConnection,
+    tuning: &'c ImportTuning,
     importer: &'c Importer<'i>,
     to_planner: SyncSender<(Records, Known)>,
     planned: Receiver<Planned>,
@@ -219,6 +222,7 @@ impl Pipeline<'_, '_> {
         report: &mut Report,
         progress: &mut dyn FnMut(usize),
     ) {
+        self.tuning.between_writes(self.conn);
         let mut next = next;
         let mut sent = false;
         let mut rollback = None;
@@ -316,6 +320,7 @@ impl Pipeline<'_, '_> {
         report: &mut Report,
         progress: &mut dyn FnMut(usize),
     ) {
+        self.tuning.between_writes(self.conn);
         import_on(self.conn, self.importer, &mut records);
         records.report(report, progress);
     }
@@ -385,8 +390,8 @@ const LOOKUP_CHUNK: usize = 1_000;
 
 impl Known {
     /// Looks up every organisation, location and service the records
-    /// mention (a query per table and chunk of ids), the taxonomy and the
-    /// service areas; then lays over them what `created` holds.
+    /// mention (a query per table and chunk of ids), taking those `created`
+    /// holds from it instead; and the taxonomy and the service areas.
     fn look_up(
         conn: &mut DbConnection,
         records: &[Result<Record, String>],
@@ -396,10 +401,12 @@ impl Known {
         for record in records.iter().flatten() {
             mentioned.record(record);
         }
+        let created = created.unwrap_or_default();
         let mut known = Known::default();
         look_up_into(
             conn,
             mentioned.organisations,
+            created.organisations,
             &mut known.organisations,
             organisations::load,
             |o| o.id,
@@ -407,6 +414,7 @@ impl Known {
         look_up_into(
             conn,
             mentioned.locations,
+            created.locations,
             &mut known.locations,
             locations::load,
             |l| l.id,
@@ -414,31 +422,41 @@ impl Known {
         look_up_into(
             conn,
             mentioned.services,
+            created.services,
             &mut known.services,
             services::load,
             |s| s.id,
         )?;
         known.terms = Some(load_terms(conn)?);
         known.areas = Some(load_areas(conn)?);
-        if let Some(created) = created {
-            known.organisations.extend(created.organisations);
-            known.locations.extend(created.locations);
-            known.services.extend(created.services);
-        }
         Ok(known)
     }
 }
 
-/// Loads the records with these ids into `cache`, `None` for those not
-/// found, a query per chunk of ids.
+/// Puts the records with these ids into `cache`: from `created` where it
+/// has them, otherwise loaded (`None` for those not found), a query per
+/// chunk of ids.
 fn look_up_into<T>(
     conn: &mut DbConnection,
-    ids: impl IntoIterator<Item = Uuid>,
+    ids: HashSet<Uuid>,
+    mut created: HashMap<Uuid, Option<T>>,
     cache: &mut HashMap<Uuid, Option<T>>,
     load: fn(&mut DbConnection, &[String]) -> RepoResult<Vec<T>>,
     id_of: fn(&T) -> Uuid,
 ) -> RepoResult<()> {
-    let ids: Vec<Uuid> = ids.into_iter().collect();
+    cache.reserve(ids.len());
+    let mut ids: Vec<Uuid> = ids
+        .into_iter()
+        .filter(|id| match created.remove(id) {
+            Some(record) => {
+                cache.insert(*id, record);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    // Stable queries whatever the hash order.
+    ids.sort_unstable();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
         cache.extend(chunk.iter().map(|id| (*id, None)));
         let keys: Vec<String> = chunk.iter().map(Uuid::to_string).collect();

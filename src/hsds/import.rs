@@ -144,7 +144,7 @@ pub fn import_file<R: BufRead + Send>(
     let read = std::thread::scope(|scope| {
         let size = importer.batch_records;
         let reader = scope.spawn(move || read_batches(input, size, sender));
-        super::batch::import_all(conn, importer, batches, &mut report, &mut progress);
+        super::batch::import_all(conn, &tuned, importer, batches, &mut report, &mut progress);
         reader.join()
     });
     tuned.end(conn);
