@@ -169,13 +169,14 @@ enum Planned {
     NeedsConnection(Records),
 }
 
+/// A batch for the planner: its records, its lookups, and what the batch
+/// before it created that the lookups did not take.
+type ToPlan = (Records, Known, Known);
+
 /// The planning thread: runs each batch's records against its lookups.
-fn planner(
-    importer: &Importer<'_>,
-    batches: Receiver<(Records, Known)>,
-    plans: SyncSender<Planned>,
-) {
-    for (mut records, known) in batches {
+fn planner(importer: &Importer<'_>, batches: Receiver<ToPlan>, plans: SyncSender<Planned>) {
+    // The records created before are dropped here, off the importing thread.
+    for (mut records, known, _created_before) in batches {
         let mut batch = Batch::new(None, importer);
         batch.known = known;
         let planned = match batch.plan(&records.parsed, &mut records.done) {
@@ -198,7 +199,7 @@ struct Pipeline<'c, 'i> {
     conn: &'c mut DbConnection,
     tuning: &'c ImportTuning,
     importer: &'c Importer<'i>,
-    to_planner: SyncSender<(Records, Known)>,
+    to_planner: SyncSender<ToPlan>,
     planned: Receiver<Planned>,
     /// The batch planned last, not yet written.
     waiting: Option<Plan>,
@@ -242,10 +243,11 @@ impl Pipeline<'_, '_> {
                 return Err(RepoError::Conflict("written to since its lookups".into()));
             }
             if let Some(records) = next.take() {
-                match Known::look_up(c, &records.parsed, created.take()) {
+                let mut created = created.take().unwrap_or_default();
+                match Known::look_up(c, &records.parsed, &mut created) {
                     Ok(known) => {
                         // The planner only stops when this side has.
-                        sent = to_planner.send((records, known)).is_ok();
+                        sent = to_planner.send((records, known, created)).is_ok();
                     }
                     Err(e) => {
                         next = Some(records);
@@ -395,18 +397,17 @@ impl Known {
     fn look_up(
         conn: &mut DbConnection,
         records: &[Result<Record, String>],
-        created: Option<Known>,
+        created: &mut Known,
     ) -> RepoResult<Known> {
         let mut mentioned = Mentions::default();
         for record in records.iter().flatten() {
             mentioned.record(record);
         }
-        let created = created.unwrap_or_default();
         let mut known = Known::default();
         look_up_into(
             conn,
             mentioned.organisations,
-            created.organisations,
+            &mut created.organisations,
             &mut known.organisations,
             organisations::load,
             |o| o.id,
@@ -414,7 +415,7 @@ impl Known {
         look_up_into(
             conn,
             mentioned.locations,
-            created.locations,
+            &mut created.locations,
             &mut known.locations,
             locations::load,
             |l| l.id,
@@ -422,7 +423,7 @@ impl Known {
         look_up_into(
             conn,
             mentioned.services,
-            created.services,
+            &mut created.services,
             &mut known.services,
             services::load,
             |s| s.id,
@@ -439,7 +440,7 @@ impl Known {
 fn look_up_into<T>(
     conn: &mut DbConnection,
     ids: HashSet<Uuid>,
-    mut created: HashMap<Uuid, Option<T>>,
+    created: &mut HashMap<Uuid, Option<T>>,
     cache: &mut HashMap<Uuid, Option<T>>,
     load: fn(&mut DbConnection, &[String]) -> RepoResult<Vec<T>>,
     id_of: fn(&T) -> Uuid,
@@ -535,7 +536,7 @@ impl<'c, 'i> Batch<'c, 'i> {
                 "a batch run needs its connection".into(),
             ));
         };
-        self.known = Known::look_up(conn, records, None)?;
+        self.known = Known::look_up(conn, records, &mut Known::default())?;
         self.each(records, done, |batch, record| {
             batch.write()?;
             batch.alone(record).map(Some)
