@@ -53,10 +53,12 @@ pub(super) fn import_all(
     progress: &mut dyn FnMut(usize),
 ) {
     if importer.dry_run {
-        // Nothing is written, so there is nothing to overlap.
+        // Nothing is written, so there is nothing to overlap; what earlier
+        // batches would have created is carried to the later ones instead.
+        let mut earlier = Known::default();
         for batch in batches {
             let mut records = Records::new(batch);
-            import_on(conn, importer, &mut records);
+            dry_run_on(conn, importer, &mut records, &mut earlier);
             records.report(report, progress);
         }
         return;
@@ -125,12 +127,27 @@ impl Records {
 /// records in turn, the one-record path for what the lookups cannot settle.
 fn import_on(conn: &mut DbConnection, importer: &Importer<'_>, records: &mut Records) {
     let Records { parsed, done, .. } = records;
-    let run = if importer.dry_run {
-        // Nothing to write: a dry run only plans.
-        Batch::new(Some(conn), importer).run(parsed, done)
-    } else {
-        write_transaction(conn, |c| Batch::new(Some(c), importer).run(parsed, done))
-    };
+    let run = write_transaction(conn, |c| {
+        Batch::new(Some(c), importer).run(parsed, done, None)
+    });
+    if let Err(e) = run {
+        tracing::debug!(error = %e, "import: a batch failed; importing its records one by one");
+        one_by_one(conn, importer, records);
+    }
+}
+
+/// Runs a batch through a dry run: as `import_on`, writing nothing, and
+/// seeing the organisations and locations earlier batches would have
+/// created (services refer to those by id; they are kept, as the real
+/// import keeps them in the database).
+fn dry_run_on(
+    conn: &mut DbConnection,
+    importer: &Importer<'_>,
+    records: &mut Records,
+    earlier: &mut Known,
+) {
+    let Records { parsed, done, .. } = records;
+    let run = Batch::new(Some(conn), importer).run(parsed, done, Some(earlier));
     if let Err(e) = run {
         tracing::debug!(error = %e, "import: a batch failed; importing its records one by one");
         one_by_one(conn, importer, records);
@@ -434,6 +451,43 @@ impl Known {
     }
 }
 
+impl Known {
+    /// Fills in, from `earlier`, the organisations and locations the
+    /// lookups did not find.
+    fn lay_over(&mut self, earlier: &Known) {
+        for (id, organisation) in &mut self.organisations {
+            if organisation.is_none() {
+                *organisation = earlier.organisations.get(id).cloned().flatten();
+            }
+        }
+        for (id, location) in &mut self.locations {
+            if location.is_none() {
+                *location = earlier.locations.get(id).cloned().flatten();
+            }
+        }
+    }
+
+    /// Keeps the organisations and locations among `created` that `batch`
+    /// still knows.
+    fn keep(&mut self, batch: &mut Known, created: Vec<Key>) {
+        for key in created {
+            match key {
+                Key::Organisation(id) => {
+                    if let Some(o) = batch.organisations.remove(&id).flatten() {
+                        self.organisations.insert(id, Some(o));
+                    }
+                }
+                Key::Location(id) => {
+                    if let Some(l) = batch.locations.remove(&id).flatten() {
+                        self.locations.insert(id, Some(l));
+                    }
+                }
+                Key::Service(_) => {}
+            }
+        }
+    }
+}
+
 /// Puts the records with these ids into `cache`: from `created` where it
 /// has them, otherwise loaded (`None` for those not found), a query per
 /// chunk of ids.
@@ -529,19 +583,35 @@ impl<'c, 'i> Batch<'c, 'i> {
         self.conn.as_deref_mut().ok_or(Failure::Deferred)
     }
 
-    /// Imports the records on the connection.
-    fn run(mut self, records: &[Result<Record, String>], done: &mut [Done]) -> RepoResult<()> {
+    /// Imports the records on the connection. A dry run's `earlier` holds
+    /// what the batches before would have created, and gains this one's.
+    fn run(
+        mut self,
+        records: &[Result<Record, String>],
+        done: &mut [Done],
+        earlier: Option<&mut Known>,
+    ) -> RepoResult<()> {
         let Some(conn) = self.conn.as_deref_mut() else {
             return Err(RepoError::Conflict(
                 "a batch run needs its connection".into(),
             ));
         };
         self.known = Known::look_up(conn, records, &mut Known::default())?;
+        if let Some(earlier) = &earlier {
+            self.known.lay_over(earlier);
+        }
+        let mut would_create = Vec::new();
         self.each(records, done, |batch, record| {
+            would_create.append(&mut batch.created);
             batch.write()?;
             batch.alone(record).map(Some)
         })?;
-        self.write()
+        would_create.append(&mut self.created);
+        self.write()?;
+        if let Some(earlier) = earlier {
+            earlier.keep(&mut self.known, would_create);
+        }
+        Ok(())
     }
 
     /// Plans the records off the connection: what they create, and the

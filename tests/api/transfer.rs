@@ -937,3 +937,51 @@ async fn a_batch_planned_before_another_write_is_planned_again() {
         .body;
     assert_eq!(organisation["data"]["name"], "Larder", "{organisation}");
 }
+
+#[tokio::test]
+async fn a_dry_run_sees_what_earlier_batches_would_create() {
+    use signpost::hsds::import::{import_file, Importer};
+    let app = spawn_app().await;
+    let org = "0d1f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60";
+    let location = "1e2f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60";
+    // The first record (a batch of its own) creates the organisation and
+    // the location; the next two only refer to them by id.
+    let lines = [
+        service(
+            "00000001-cccc-4111-8111-111111111111",
+            org,
+            json!({"service_at_locations": [{"id": "2f3f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60",
+                "location": {"id": location, "name": "Hall", "location_type": "physical",
+                "addresses": [{"id": "4b3f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", "address_1": "1 Main Street", "city": "Glasgow", "postal_code": "G31 2ER",
+                "country": "GB", "address_type": "physical"}]}}]}),
+        ),
+        json!({"id": "00000002-cccc-4111-8111-111111111111", "name": "Pantry 2", "status": "active",
+               "organization_id": org,
+               "service_at_locations": [{"id": "3a3f4f2e-8d0a-4a55-9a0c-1b2c3d4e5f60", "location_id": location}]}),
+        json!({"id": "00000003-cccc-4111-8111-111111111111", "name": "Pantry 3", "status": "active",
+               "organization_id": org}),
+    ]
+    .map(|l| l.to_string())
+    .join("\n");
+    let postcodes = signpost::geo::PostcodeIndex::shared().expect("postcodes");
+    let stamp = || signpost::db::changes::Stamp {
+        actor: signpost::model::Actor::system("import"),
+        at: chrono::Utc::now(),
+    };
+    let dry = import_file(
+        &mut app.conn(),
+        &Importer::new(stamp(), &postcodes, true).batch_records(1),
+        lines.as_bytes(),
+        |_| {},
+    );
+    assert_eq!((dry.created, dry.rejected), (3, 0), "{dry:?}");
+    assert_eq!(all(&app, "/api/v1/services").await.len(), 0);
+    // As the real import then finds.
+    let real = import_file(
+        &mut app.conn(),
+        &Importer::new(stamp(), &postcodes, false).batch_records(1),
+        lines.as_bytes(),
+        |_| {},
+    );
+    assert_eq!((real.created, real.rejected), (3, 0), "{real:?}");
+}
