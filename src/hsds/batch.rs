@@ -449,9 +449,7 @@ impl Known {
         known.areas = Some(load_areas(conn)?);
         Ok(known)
     }
-}
 
-impl Known {
     /// Fills in, from `earlier`, the organisations and locations the
     /// lookups did not find.
     fn lay_over(&mut self, earlier: &Known) {
