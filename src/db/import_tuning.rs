@@ -191,8 +191,7 @@ struct Checkpointer {
 
 impl Checkpointer {
     fn start(file: &str, restart_frames: i64) -> anyhow::Result<Self> {
-        let mut conn = SqliteConnection::establish(file)?;
-        conn.batch_execute("PRAGMA synchronous = NORMAL;")?;
+        let conn = super::sqlite_connection(file.as_ref())?;
         let shared = Arc::new(Shared::default());
         let thread = std::thread::Builder::new()
             .name("checkpointer".into())

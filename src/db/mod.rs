@@ -101,18 +101,7 @@ impl ManageConnection for DbManager {
             DbUrl::Postgres(url) => diesel::PgConnection::establish(url)
                 .map(DbConnection::Postgres)
                 .map_err(r2d2::Error::ConnectionError),
-            DbUrl::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
-                    .map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000;
-                     PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
-                )
-                .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
+            DbUrl::Sqlite(path) => sqlite_connection(path).map(DbConnection::Sqlite),
         }
     }
 
@@ -124,6 +113,20 @@ impl ManageConnection for DbManager {
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
         false
     }
+}
+
+/// A connection to a SQLite file, set up as every one Signpost opens.
+fn sqlite_connection(path: &std::path::Path) -> Result<diesel::SqliteConnection, r2d2::Error> {
+    let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+        .map_err(r2d2::Error::ConnectionError)?;
+    conn.batch_execute(
+        "PRAGMA busy_timeout = 10000;
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(r2d2::Error::QueryError)?;
+    Ok(conn)
 }
 
 /// Builds the pool, creating the SQLite file's directory if needed.

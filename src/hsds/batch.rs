@@ -558,7 +558,7 @@ struct Batch<'c, 'i> {
     staged: Creations,
     touched: Vec<Key>,
     /// New records of the records done since the last write, and the keys
-    /// of what they created.
+    /// of what they created (in a dry run, of the whole batch).
     pending: Creations,
     created: Vec<Key>,
 }
@@ -598,16 +598,13 @@ impl<'c, 'i> Batch<'c, 'i> {
         if let Some(earlier) = &earlier {
             self.known.lay_over(earlier);
         }
-        let mut would_create = Vec::new();
         self.each(records, done, |batch, record| {
-            would_create.append(&mut batch.created);
             batch.write()?;
             batch.alone(record).map(Some)
         })?;
-        would_create.append(&mut self.created);
         self.write()?;
         if let Some(earlier) = earlier {
-            earlier.keep(&mut self.known, would_create);
+            earlier.keep(&mut self.known, std::mem::take(&mut self.created));
         }
         Ok(())
     }
@@ -713,8 +710,13 @@ impl<'c, 'i> Batch<'c, 'i> {
     /// Writes the new records waiting (nothing in a dry run).
     fn write(&mut self) -> RepoResult<()> {
         let creations = std::mem::take(&mut self.pending);
+        if self.importer.dry_run {
+            // Nothing is written, and `created` keeps every key of the
+            // batch, for the batches after it (see `run`).
+            return Ok(());
+        }
         self.created.clear();
-        if creations.is_empty() || self.importer.dry_run {
+        if creations.is_empty() {
             return Ok(());
         }
         match self.conn.as_deref_mut() {
