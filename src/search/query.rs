@@ -522,11 +522,14 @@ impl Single {
         Single { column, full }
     }
 
-    fn get(&self, doc: DocId) -> u64 {
+    /// The values of a block of documents, into `out`.
+    fn read(&self, docs: &[DocId], out: &mut Vec<u64>) {
+        out.clear();
         if self.full {
-            self.column.values.get_val(doc)
+            out.resize(docs.len(), 0);
+            self.column.values.get_vals(docs, out);
         } else {
-            self.column.first(doc).unwrap_or(0)
+            out.extend(docs.iter().map(|&doc| self.column.first(doc).unwrap_or(0)));
         }
     }
 }
@@ -575,8 +578,8 @@ pub struct SegmentColumns {
     more_tops: Column<u64>,
     verified_at: Column<i64>,
     updated_at: Column<i64>,
-    id_hi: Column<u64>,
-    id_lo: Column<u64>,
+    id_hi: Single,
+    id_lo: Single,
     name_key: Column<u64>,
     hours_blob: Option<BytesColumn>,
 }
@@ -597,8 +600,8 @@ impl SegmentColumns {
             more_tops: ff.u64("more_tops")?,
             verified_at: ff.i64("verified_at")?,
             updated_at: ff.i64("updated_at")?,
-            id_hi: ff.u64("id_hi")?,
-            id_lo: ff.u64("id_lo")?,
+            id_hi: Single::new(ff.u64("id_hi")?),
+            id_lo: Single::new(ff.u64("id_lo")?),
             name_key: ff.u64("name_key")?,
             hours_blob: ff.bytes("hours_blob")?,
         })
@@ -637,6 +640,35 @@ impl ColumnCache {
     }
 }
 
+/// Matches are handled in blocks of this many. Each column is read for a
+/// whole block in one pass, so the memory reads overlap instead of each
+/// waiting on the last: at a million services a broad search spent most of
+/// its time waiting on column reads made one document at a time.
+const BLOCK: usize = 64;
+
+/// A match that passed every check, before its place in the ranking is known.
+struct Match {
+    doc: DocId,
+    summary: u64,
+    key: u64,
+    distance_m: Option<f64>,
+    reason: Option<MatchReason>,
+    /// Index in `Context::areas` of the area it matched through.
+    covering_area: Option<usize>,
+    score: f32,
+}
+
+/// Space reused from block to block.
+#[derive(Default)]
+struct Scratch {
+    summaries: Vec<u64>,
+    points: Vec<u64>,
+    matches: Vec<Match>,
+    docs: Vec<DocId>,
+    values: Vec<u64>,
+    more_values: Vec<u64>,
+}
+
 pub struct SegmentSearch {
     ctx: Arc<Context>,
     segment: SegmentOrdinal,
@@ -649,6 +681,10 @@ pub struct SegmentSearch {
     /// Whether the timetable with this `hours_blob` ordinal is open at
     /// the searched time (see `open`).
     exact_open: RefCell<HashMap<u64, bool>>,
+    /// Scored matches arrive one at a time: they wait here for a block.
+    pending_docs: Vec<DocId>,
+    pending_scores: Vec<Score>,
+    scratch: Scratch,
 }
 
 impl Collector for SearchCollector {
@@ -670,6 +706,9 @@ impl Collector for SearchCollector {
             total: 0,
             facets: Vec::new(),
             exact_open: RefCell::default(),
+            pending_docs: Vec::with_capacity(BLOCK),
+            pending_scores: Vec::with_capacity(BLOCK),
+            scratch: Scratch::default(),
         })
     }
 
@@ -734,11 +773,18 @@ impl SegmentSearch {
             || flags & slots::CLOSED_ON_HOLIDAYS == 0
     }
 
-    /// Metres to the nearest of the service's points, if it has any. With
-    /// `bounded`, points outside the search's bounds count as infinitely
-    /// far (they cannot be within the radius) without computing a distance.
-    fn nearest(&self, doc: DocId, summary: u64, origin: (f64, f64), bounded: bool) -> Option<f64> {
-        let first = self.cols.point.get(doc);
+    /// Metres to the nearest of the service's points (`first` is the value
+    /// of its `point` column), if it has any. With `bounded`, points
+    /// outside the search's bounds count as infinitely far (they cannot be
+    /// within the radius) without computing a distance.
+    fn nearest(
+        &self,
+        doc: DocId,
+        summary: u64,
+        first: u64,
+        origin: (f64, f64),
+        bounded: bool,
+    ) -> Option<f64> {
         if first == 0 {
             return None;
         }
@@ -768,30 +814,78 @@ impl SegmentSearch {
         column.ord_to_bytes(ord, &mut bytes).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
-}
 
-impl SegmentCollector for SegmentSearch {
-    type Fruit = Harvest;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        let ctx = &self.ctx;
-        let summary = self.cols.summary.get(doc);
-        let freshness = ctx.freshness_at.state(summary);
-        if !ctx.include_stale && freshness == FreshnessState::Overdue {
+    /// Hands the waiting scored matches over as a block.
+    fn flush(&mut self) {
+        if self.pending_docs.is_empty() {
             return;
         }
+        let docs = std::mem::take(&mut self.pending_docs);
+        let scores = std::mem::take(&mut self.pending_scores);
+        self.handle_block(&docs, Some(&scores));
+        self.pending_docs = docs;
+        self.pending_docs.clear();
+        self.pending_scores = scores;
+        self.pending_scores.clear();
+    }
+
+    /// Checks, counts and ranks a block of matching documents (`scores`
+    /// only when text is scored).
+    fn handle_block(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
+        let ctx = self.ctx.clone();
+        let mut s = std::mem::take(&mut self.scratch);
+        self.cols.summary.read(docs, &mut s.summaries);
+        if ctx.point.is_some() {
+            self.cols.point.read(docs, &mut s.points);
+        } else {
+            s.points.clear();
+        }
+        s.matches.clear();
+        for (i, &doc) in docs.iter().enumerate() {
+            let score = scores.and_then(|s| s.get(i)).copied().unwrap_or(0.0);
+            let first_point = s.points.get(i).copied().unwrap_or(0);
+            if let Some(found) = self.assess(&ctx, doc, s.summaries[i], first_point, score) {
+                s.matches.push(found);
+            }
+        }
+        self.total += s.matches.len();
+        self.count_facets(&s.matches, &mut s.docs, &mut s.values);
+        self.rank(
+            &ctx,
+            &s.matches,
+            &mut s.docs,
+            &mut s.values,
+            &mut s.more_values,
+        );
+        self.scratch = s;
+    }
+
+    /// Whether a document matches everything the query's terms could not
+    /// decide (freshness, radius, area, ages, opening), and how it ranks.
+    fn assess(
+        &self,
+        ctx: &Context,
+        doc: DocId,
+        summary: u64,
+        first_point: u64,
+        score: Score,
+    ) -> Option<Match> {
+        let freshness = ctx.freshness_at.state(summary);
+        if !ctx.include_stale && freshness == FreshnessState::Overdue {
+            return None;
+        }
         if !ctx.freshness.is_empty() && !ctx.freshness.contains(&freshness) {
-            return;
+            return None;
         }
         let mut distance_m = None;
         let mut reason = None;
         let mut covering_area = None;
         let mut place = 1.0;
         if let Some(origin) = ctx.point {
-            let nearest = self.nearest(doc, summary, origin, true);
+            let nearest = self.nearest(doc, summary, first_point, origin, true);
             let within = nearest.is_some_and(|d| d <= ctx.radius_m);
             if !within && ctx.scope == LocationScope::Local {
-                return;
+                return None;
             }
             let best_area = match ctx.scope {
                 LocationScope::Local => None,
@@ -803,32 +897,32 @@ impl SegmentCollector for SegmentSearch {
                 LocationScope::All => within || best_area.is_some(),
             };
             if !matched {
-                return;
+                return None;
             }
             distance_m = if within {
                 nearest
             } else {
                 // Matched through an area: its real distance, for display.
-                self.nearest(doc, summary, origin, false)
+                self.nearest(doc, summary, first_point, origin, false)
             };
             let local_factor = match distance_m {
                 Some(d) if within => distance_factor(d),
                 _ => 0.0,
             };
-            let area = best_area.map(|a| a.factor).unwrap_or(0.0);
+            let area = best_area.map_or(0.0, |a| ctx.areas[a].factor);
             if within && local_factor >= area {
                 reason = Some(MatchReason::WithinRadius);
                 place = local_factor;
             } else if let Some(best) = best_area {
                 reason = Some(MatchReason::CoversArea);
                 covering_area = Some(best);
-                place = best.factor;
+                place = ctx.areas[best].factor;
             }
         }
         // After the place test, which rejects most candidates of a local
         // search; the opening-hours check can mean reading a timetable.
         if !self.eligible(doc, summary) || !self.open(doc, summary) {
-            return;
+            return None;
         }
 
         let text = if ctx.use_text_score {
@@ -837,25 +931,6 @@ impl SegmentCollector for SegmentSearch {
             1.0
         };
         let final_score = text * place * demotion(freshness);
-
-        self.total += 1;
-        if let Some(tops) = &self.cols.top_category {
-            let ords = tops.ords();
-            let first = if self.cols.top_full {
-                Some(ords.values.get_val(doc))
-            } else {
-                ords.first(doc)
-            };
-            if let Some(count) = first.and_then(|ord| self.top_counts.get_mut(ord as usize)) {
-                *count += 1;
-            }
-        }
-        if summary & summary::MORE_TOPS != 0 {
-            for more in self.cols.more_tops.values_for_doc(doc) {
-                add_facet(&mut self.facets, more, 1);
-            }
-        }
-
         let key = match ctx.sort {
             SortOrder::Relevance => u64::MAX - u64::from((final_score as f32).max(0.0).to_bits()),
             SortOrder::Distance => match (reason, distance_m) {
@@ -868,34 +943,122 @@ impl SegmentCollector for SegmentSearch {
                 u64::MAX - (self.cols.verified_at.first(doc).unwrap_or(0).max(0) as u64)
             }
         };
-        // Most matches cannot enter a full heap: decide on the key alone
-        // before reading the id or copying anything.
-        let full = self.heap.len() >= ctx.window;
-        if full && self.heap.peek().is_some_and(|worst| key > worst.key) {
+        Some(Match {
+            doc,
+            summary,
+            key,
+            distance_m,
+            reason,
+            covering_area,
+            score: final_score as f32,
+        })
+    }
+
+    /// Adds a block's matches to the top-level category counts.
+    fn count_facets(&mut self, matches: &[Match], docs: &mut Vec<DocId>, ords: &mut Vec<u64>) {
+        if let Some(tops) = &self.cols.top_category {
+            docs.clear();
+            docs.extend(matches.iter().map(|m| m.doc));
+            let column = tops.ords();
+            if self.cols.top_full {
+                ords.clear();
+                ords.resize(docs.len(), 0);
+                column.values.get_vals(docs, ords);
+            } else {
+                ords.clear();
+                ords.extend(docs.iter().filter_map(|&doc| column.first(doc)));
+            }
+            for &ord in ords.iter() {
+                if let Some(count) = self.top_counts.get_mut(ord as usize) {
+                    *count += 1;
+                }
+            }
+        }
+        for found in matches
+            .iter()
+            .filter(|m| m.summary & summary::MORE_TOPS != 0)
+        {
+            for more in self.cols.more_tops.values_for_doc(found.doc) {
+                add_facet(&mut self.facets, more, 1);
+            }
+        }
+    }
+
+    /// Offers a block's matches to the top-k heap.
+    fn rank(
+        &mut self,
+        ctx: &Context,
+        matches: &[Match],
+        docs: &mut Vec<DocId>,
+        id_hi: &mut Vec<u64>,
+        id_lo: &mut Vec<u64>,
+    ) {
+        if ctx.window == 0 {
             return;
         }
-        let id = (u128::from(self.cols.id_hi.first(doc).unwrap_or(0)) << 64)
-            | u128::from(self.cols.id_lo.first(doc).unwrap_or(0));
-        let candidate = Candidate {
-            key,
-            id,
-            hit: RankedHit {
-                address: DocAddress::new(self.segment, doc),
-                distance_m,
-                reason,
-                covering_area: covering_area.map(|a| a.code.clone()),
-                score: final_score as f32,
-            },
+        // Most matches cannot enter a full heap: they are set aside on the
+        // key alone, before their ids are read.
+        let bar = match self.heap.peek() {
+            Some(worst) if self.heap.len() >= ctx.window => Some(worst.key),
+            _ => None,
         };
-        if !full {
-            self.heap.push(candidate);
-        } else if self.heap.peek().is_some_and(|worst| candidate < *worst) {
-            self.heap.pop();
-            self.heap.push(candidate);
+        let hopeful = |m: &&Match| bar.is_none_or(|worst| m.key <= worst);
+        docs.clear();
+        docs.extend(matches.iter().filter(hopeful).map(|m| m.doc));
+        if docs.is_empty() {
+            return;
+        }
+        self.cols.id_hi.read(docs, id_hi);
+        self.cols.id_lo.read(docs, id_lo);
+        for (i, found) in matches.iter().filter(hopeful).enumerate() {
+            let id = (u128::from(id_hi[i]) << 64) | u128::from(id_lo[i]);
+            let full = self.heap.len() >= ctx.window;
+            if full
+                && self
+                    .heap
+                    .peek()
+                    .is_some_and(|worst| (found.key, id) >= (worst.key, worst.id))
+            {
+                continue;
+            }
+            if full {
+                self.heap.pop();
+            }
+            self.heap.push(Candidate {
+                key: found.key,
+                id,
+                hit: RankedHit {
+                    address: DocAddress::new(self.segment, found.doc),
+                    distance_m: found.distance_m,
+                    reason: found.reason,
+                    covering_area: found.covering_area.map(|a| ctx.areas[a].code.clone()),
+                    score: found.score,
+                },
+            });
+        }
+    }
+}
+
+impl SegmentCollector for SegmentSearch {
+    type Fruit = Harvest;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.pending_docs.push(doc);
+        self.pending_scores.push(score);
+        if self.pending_docs.len() >= BLOCK {
+            self.flush();
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.flush();
+        for block in docs.chunks(BLOCK) {
+            self.handle_block(block, None);
         }
     }
 
     fn harvest(mut self) -> Self::Fruit {
+        self.flush();
         if let Some(tops) = &self.cols.top_category {
             let mut slug = String::new();
             for (ord, &count) in self.top_counts.iter().enumerate() {
@@ -911,20 +1074,16 @@ impl SegmentCollector for SegmentSearch {
     }
 }
 
-/// The most specific of the searcher's areas that the service covers.
-fn best_area<'a>(
-    ctx: &'a Context,
-    cols: &SegmentColumns,
-    doc: DocId,
-    summary: u64,
-) -> Option<&'a SearchArea> {
+/// The most specific of the searcher's areas that the service covers, as
+/// an index in `Context::areas`.
+fn best_area(ctx: &Context, cols: &SegmentColumns, doc: DocId, summary: u64) -> Option<usize> {
     if summary & summary::HAS_AREAS == 0 {
         return None;
     }
     cols.area_hash
         .values_for_doc(doc)
-        .filter_map(|h| ctx.areas.iter().find(|a| a.hash == h))
-        .max_by(|a, b| a.factor.total_cmp(&b.factor))
+        .filter_map(|h| ctx.areas.iter().position(|a| a.hash == h))
+        .max_by(|&a, &b| ctx.areas[a].factor.total_cmp(&ctx.areas[b].factor))
 }
 
 /// A handful of top-level categories: a linear scan beats hashing.
