@@ -20,7 +20,7 @@ use crate::model::read::{Service, TermRef};
 pub const NO_TOP_CATEGORY: &str = "-";
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";

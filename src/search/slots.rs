@@ -2,12 +2,17 @@
 //! Saturday morning" are term lookups rather than a scan.
 //!
 //! The week (local time, Monday 00:00 first) is cut into 672 quarter-hour
-//! slots. A weekly rule indexes `w{slot}` for each slot it covers; a monthly
-//! rule ("first Saturday") indexes `m{ordinal}:{slot}`; "24 hours" indexes
-//! `always`. Anything a weekly pattern cannot say exactly (validity
+//! slots. Weekly rules index `wh{hour}` for each hour of the week they cover
+//! whole and `w{slot}` for each quarter of an hour they cover in part; a
+//! monthly rule ("first Saturday") does the same as `mh{ordinal}:{hour}` and
+//! `m{ordinal}:{slot}`; "24 hours" indexes `always`. Whole hours keep the
+//! terms per service (and the time to index them) a quarter of what one
+//! term per quarter took. Anything a weekly pattern cannot say exactly (validity
 //! windows, dated exceptions, times off the quarter hour, monthly rules
 //! running past midnight) marks the service for an exact check, made on the
 //! candidates only with the timetable kept in a fast field.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc, Weekday};
 use chrono_tz::Europe::London;
@@ -16,6 +21,7 @@ use crate::hours::{DaySpec, HolidayCalendar};
 use crate::model::opening::Hours;
 
 pub const SLOT_MINUTES: u32 = 15;
+const SLOTS_PER_HOUR: u32 = 60 / SLOT_MINUTES;
 const SLOTS_PER_DAY: u32 = 24 * 60 / SLOT_MINUTES;
 const SLOTS_PER_WEEK: u32 = 7 * SLOTS_PER_DAY;
 pub const ALWAYS: &str = "always";
@@ -42,6 +48,8 @@ pub fn terms(hours: &Hours) -> (Vec<String>, u64) {
         return (terms, flags);
     }
     let timetable = hours.timetable();
+    let mut weekly = Week::default();
+    let mut monthly: BTreeMap<i8, Week> = BTreeMap::new();
     for rule in &timetable.rules {
         let opens = minute_of_day(rule.opens);
         let mut closes = minute_of_day(rule.closes);
@@ -57,12 +65,7 @@ pub fn terms(hours: &Hours) -> (Vec<String>, u64) {
         match &rule.days {
             DaySpec::Weekly(days) => {
                 for day in days {
-                    for s in first..last {
-                        terms.push(format!(
-                            "w{}",
-                            (day_index(*day) * SLOTS_PER_DAY + s) % SLOTS_PER_WEEK
-                        ));
-                    }
+                    weekly.mark(*day, first..last);
                 }
             }
             DaySpec::Monthly(entries) => {
@@ -70,19 +73,56 @@ pub fn terms(hours: &Hours) -> (Vec<String>, u64) {
                     flags |= NEEDS_EXACT;
                 }
                 for (ordinal, day) in entries {
-                    for s in first..last {
-                        terms.push(format!(
-                            "m{ordinal}:{}",
-                            (day_index(*day) * SLOTS_PER_DAY + s) % SLOTS_PER_WEEK
-                        ));
-                    }
+                    monthly.entry(*ordinal).or_default().mark(*day, first..last);
                 }
             }
         }
     }
-    terms.sort();
-    terms.dedup();
+    weekly.terms("wh", "w", &mut terms);
+    for (ordinal, week) in &monthly {
+        week.terms(
+            &format!("mh{ordinal}:"),
+            &format!("m{ordinal}:"),
+            &mut terms,
+        );
+    }
     (terms, flags)
+}
+
+/// The quarter-hour slots of a week that a rule covers.
+struct Week([bool; SLOTS_PER_WEEK as usize]);
+
+impl Default for Week {
+    fn default() -> Self {
+        Week([false; SLOTS_PER_WEEK as usize])
+    }
+}
+
+impl Week {
+    /// Marks slots of `day` (past its end, into the next day and round
+    /// from Sunday to Monday).
+    fn mark(&mut self, day: Weekday, slots: std::ops::Range<u32>) {
+        for s in slots {
+            self.0[((day_index(day) * SLOTS_PER_DAY + s) % SLOTS_PER_WEEK) as usize] = true;
+        }
+    }
+
+    /// `{hour_prefix}{hour}` for each whole hour covered, `{slot_prefix}{slot}`
+    /// for each covered quarter of the others.
+    fn terms(&self, hour_prefix: &str, slot_prefix: &str, out: &mut Vec<String>) {
+        for (hour, quarters) in self.0.chunks(SLOTS_PER_HOUR as usize).enumerate() {
+            if quarters.iter().all(|&q| q) {
+                out.push(format!("{hour_prefix}{hour}"));
+                continue;
+            }
+            for (q, _) in quarters.iter().enumerate().filter(|(_, &q)| q) {
+                out.push(format!(
+                    "{slot_prefix}{}",
+                    hour * SLOTS_PER_HOUR as usize + q
+                ));
+            }
+        }
+    }
 }
 
 fn minute_of_day(t: NaiveTime) -> u32 {
@@ -98,19 +138,24 @@ pub fn terms_at(at: DateTime<Utc>) -> Vec<String> {
     let local = at.with_timezone(&London);
     let slot =
         day_index(local.weekday()) * SLOTS_PER_DAY + minute_of_day(local.time()) / SLOT_MINUTES;
+    let hour = slot / SLOTS_PER_HOUR;
     let date = local.date_naive();
-    let ordinal = date.day0() / 7 + 1;
-    let mut terms = vec![
-        format!("w{slot}"),
-        format!("m{ordinal}:{slot}"),
-        ALWAYS.to_string(),
-    ];
-    let next_week = date + chrono::Duration::days(7);
-    if next_week.month() != date.month() {
-        terms.push(format!("m-1:{slot}"));
+    // This weekday's place in the month, counted from each end.
+    let from_start = date.day0() / 7 + 1;
+    let mut from_end = 1;
+    while (date + chrono::Duration::days(7 * from_end)).month() == date.month() {
+        from_end += 1;
+    }
+    let mut terms = vec![format!("w{slot}"), format!("wh{hour}"), ALWAYS.to_string()];
+    for ordinal in [i64::from(from_start), -from_end] {
+        terms.push(format!("m{ordinal}:{slot}"));
+        terms.push(format!("mh{ordinal}:{hour}"));
     }
     terms
 }
+
+/// Monthly ordinals a rule may use (see `DaySpec::Monthly`).
+const ORDINALS: [i8; 10] = [1, 2, 3, 4, 5, -1, -2, -3, -4, -5];
 
 /// The terms any of which means "open at some point between `start` and
 /// `end` on `day` in a typical week".
@@ -118,11 +163,21 @@ pub fn terms_during(day: Weekday, start: NaiveTime, end: NaiveTime) -> Vec<Strin
     let first = minute_of_day(start) / SLOT_MINUTES;
     let last = minute_of_day(end).div_ceil(SLOT_MINUTES).max(first + 1);
     let mut terms = vec![ALWAYS.to_string()];
+    let mut hours = Vec::new();
     for s in first..last {
         let slot = day_index(day) * SLOTS_PER_DAY + s;
         terms.push(format!("w{slot}"));
-        for ordinal in ["1", "2", "3", "4", "5", "-1"] {
+        for ordinal in ORDINALS {
             terms.push(format!("m{ordinal}:{slot}"));
+        }
+        if !hours.contains(&(slot / SLOTS_PER_HOUR)) {
+            hours.push(slot / SLOTS_PER_HOUR);
+        }
+    }
+    for hour in hours {
+        terms.push(format!("wh{hour}"));
+        for ordinal in ORDINALS {
+            terms.push(format!("mh{ordinal}:{hour}"));
         }
     }
     terms
@@ -205,7 +260,7 @@ mod tests {
     fn weekly_slots_match_the_instants_they_cover() {
         let (terms, flags) = terms(&hours("weekly", &["MO", "FR"], "09:00", "17:00"));
         assert_eq!(flags, 0);
-        assert_eq!(terms.len(), 2 * 32);
+        assert_eq!(terms.len(), 2 * 8, "one term per whole hour");
         let open = terms_at(london(2026, 11, 23, 9, 0)); // a Monday
         assert!(open.iter().any(|t| terms.contains(t)));
         let closed = terms_at(london(2026, 11, 23, 17, 0));
@@ -249,6 +304,47 @@ mod tests {
                 .any(|t| terms.contains(t)),
             "last Friday"
         );
+    }
+
+    #[test]
+    fn hours_covered_in_part_are_indexed_by_the_quarter() {
+        let (terms, _) = terms(&hours("weekly", &["MO"], "09:30", "12:15"));
+        // Monday 09:30-09:59 and 12:00-12:14 by the quarter, 10:00-11:59 whole.
+        assert_eq!(terms, ["w38", "w39", "wh10", "wh11", "w48"]);
+        let at = |h, m| terms_at(london(2026, 11, 23, h, m));
+        assert!(!at(9, 15).iter().any(|t| terms.contains(t)));
+        for (h, m) in [(9, 30), (10, 0), (11, 59), (12, 14)] {
+            assert!(at(h, m).iter().any(|t| terms.contains(t)), "{h}:{m}");
+        }
+        assert!(!at(12, 15).iter().any(|t| terms.contains(t)));
+    }
+
+    #[test]
+    fn rules_meeting_within_an_hour_make_it_whole() {
+        let mut two = hours("weekly", &["TU"], "09:00", "09:30");
+        let mut second = two.schedules[0].clone();
+        second.opens_at = "09:30".into();
+        second.closes_at = "10:00".into();
+        two.schedules.push(second);
+        assert_eq!(terms(&two).0, ["wh33"]);
+    }
+
+    #[test]
+    fn monthly_ordinals_count_back_from_the_end_of_the_month() {
+        let (terms, _) = terms(&hours("monthly", &["-2FR"], "10:00", "12:00"));
+        // November 2026 has four Fridays: the 20th is the second to last.
+        assert!(terms_at(london(2026, 11, 20, 11, 0))
+            .iter()
+            .any(|t| terms.contains(t)));
+        assert!(!terms_at(london(2026, 11, 27, 11, 0))
+            .iter()
+            .any(|t| terms.contains(t)));
+        let friday_morning = terms_during(
+            Weekday::Fri,
+            NaiveTime::from_hms_opt(11, 30, 0).unwrap(),
+            NaiveTime::from_hms_opt(12, 30, 0).unwrap(),
+        );
+        assert!(friday_morning.iter().any(|t| terms.contains(t)));
     }
 
     #[test]
