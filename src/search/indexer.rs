@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::index::{CachedTerm, CommitPayload, SearchIndex, TaxonomyCache};
+use super::index::{search_threads, CachedTerm, CommitPayload, SearchIndex, TaxonomyCache};
 use super::schema::{self, SCHEMA_VERSION};
 use crate::db::{changes, services, taxonomy, DbConnection, Pool};
 use crate::model::enums::TaxonomyKind;
@@ -117,8 +117,8 @@ impl Indexer {
             bar.set_length(ids.len() as u64);
         }
         self.writer.delete_all_documents()?;
-        // Background merges would race the merge into one segment at the
-        // end (and redo work it makes pointless): none until then.
+        // Background merges would race the merges at the end (and redo
+        // work they make pointless): none until then.
         self.writer.set_merge_policy(Box::new(NoMergePolicy));
         let started = Instant::now();
         let chunks: Vec<&[String]> = ids.chunks(REBUILD_CHUNK).collect();
@@ -256,18 +256,30 @@ impl Indexer {
         Ok(ids.len())
     }
 
-    /// After a full build, merges the segments into one: every search pays
-    /// a cost per segment, and a fresh build leaves many.
+    /// After a full build, merges the segments into one per search thread
+    /// (`index::search_threads`): every search pays a cost per segment and a
+    /// fresh build leaves many, while one per thread lets a search use every
+    /// core. The merges run side by side.
     fn merge_all(&mut self) -> anyhow::Result<()> {
-        let segments = self.search.index().searchable_segment_ids()?;
-        if segments.len() > 1 {
-            self.writer
-                .merge(&segments)
-                .wait()
-                .context("merging index segments")?;
-            self.search.reload()?;
+        let segments = self
+            .search
+            .index()
+            .searchable_segment_metas()?
+            .into_iter()
+            .map(|meta| (meta.id(), meta.num_docs()))
+            .collect();
+        let merges: Vec<_> = balanced_groups(segments, search_threads())
+            .into_iter()
+            .filter(|group| group.len() > 1)
+            .map(|group| self.writer.merge(&group))
+            .collect();
+        if merges.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        for merge in merges {
+            merge.wait().context("merging index segments")?;
+        }
+        self.search.reload()
     }
 
     fn commit(&mut self) -> anyhow::Result<()> {
@@ -283,6 +295,25 @@ impl Indexer {
         prepared.commit().context("committing the index")?;
         self.search.reload()
     }
+}
+
+/// Items (segments) with their sizes (documents) split into at most `n`
+/// groups of about the same size: largest first, each to the group with
+/// the fewest so far.
+fn balanced_groups<T>(mut items: Vec<(T, u32)>, n: usize) -> Vec<Vec<T>> {
+    items.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+    let mut groups: Vec<(u64, Vec<T>)> = (0..n.max(1)).map(|_| (0, Vec::new())).collect();
+    for (item, size) in items {
+        if let Some(smallest) = groups.iter_mut().min_by_key(|(total, _)| *total) {
+            smallest.0 += u64::from(size);
+            smallest.1.push(item);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, items)| items)
+        .filter(|items| !items.is_empty())
+        .collect()
 }
 
 /// The running indexer task.
@@ -335,5 +366,31 @@ impl IndexerHandle {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced_groups;
+
+    #[test]
+    fn segments_are_grouped_into_even_shares() {
+        let groups = balanced_groups(vec![("a", 1), ("b", 5), ("c", 3), ("d", 4), ("e", 3)], 2);
+        let sizes: Vec<u32> = groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|id| match *id {
+                        "a" => 1,
+                        "b" => 5,
+                        "c" | "e" => 3,
+                        _ => 4,
+                    })
+                    .sum()
+            })
+            .collect();
+        assert_eq!(sizes, [8, 8]);
+        assert_eq!(balanced_groups(vec![("a", 7)], 4), [["a"]]);
+        assert!(balanced_groups(Vec::<(u8, u32)>::new(), 2).is_empty());
     }
 }
