@@ -31,6 +31,12 @@ pub struct Settings {
     #[arg(long, env = "SIGNPOST_INDEX_INTERVAL_MS", default_value_t = 500)]
     pub index_interval_ms: u64,
 
+    /// Services from which a search runs its index's segments side by side
+    /// on one thread per core (smaller indexes: on one thread, which is
+    /// quicker than waking the others).
+    #[arg(long, env = "SIGNPOST_SEARCH_PARALLEL_FROM", default_value_t = crate::search::index::PARALLEL_FROM_DOCS)]
+    pub search_parallel_from: u64,
+
     /// Days after its last verification that a listing is due for review.
     #[arg(long, env = "SIGNPOST_REVIEW_DAYS", default_value_t = 365)]
     pub review_days: i64,
@@ -130,6 +136,7 @@ impl Settings {
             data_dir,
             db_pool_size: 8,
             index_interval_ms: 500,
+            search_parallel_from: crate::search::index::PARALLEL_FROM_DOCS,
             review_days: 365,
             grace_days: 61,
             extra_holidays: Vec::new(),

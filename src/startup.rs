@@ -54,7 +54,8 @@ pub fn prepare(
     }
     drop(conn);
 
-    let (search, last_seq) = SearchIndex::open_or_create(&settings.index_dir())?;
+    let (mut search, last_seq) = SearchIndex::open_or_create(&settings.index_dir())?;
+    search.set_parallel_from(settings.search_parallel_from);
     let search = Arc::new(search);
     let mut indexer = Indexer::start(search.clone(), pool.clone(), last_seq, None)?;
     let caught_up = indexer.catch_up()?;

@@ -152,12 +152,13 @@ fn with_computed(stored: &str, opening: Option<&Opening>, freshness: Option<&Fre
 /// Most threads a single search uses.
 const MAX_SEARCH_THREADS: usize = 4;
 
-/// Indexes smaller than this are searched on the calling thread. Waking the
+/// Indexes smaller than this are searched on the calling thread (the
+/// default of `--search-parallel-from`). Waking the
 /// search threads costs about 0.2 ms a search on this project's 2-core
 /// benchmark machine: at 10,000 services that doubled the median (0.24 to
 /// 0.43 ms), while at a million, where a search takes about 2 ms, splitting
 /// it saves more than that.
-const PARALLEL_FROM_DOCS: u64 = 250_000;
+pub const PARALLEL_FROM_DOCS: u64 = 250_000;
 
 /// Threads a large index's searches run on, one segment per thread at a
 /// time (a full rebuild leaves one segment per search thread): one per core.
@@ -175,6 +176,8 @@ pub struct SearchIndex {
     dir: PathBuf,
     taxonomy: RwLock<Arc<TaxonomyCache>>,
     columns: Arc<ColumnCache>,
+    /// Services from which searches use the search threads.
+    parallel_from: u64,
 }
 
 impl SearchIndex {
@@ -258,7 +261,14 @@ impl SearchIndex {
             dir: dir.to_path_buf(),
             taxonomy: RwLock::new(Arc::new(TaxonomyCache::default())),
             columns: Arc::default(),
+            parallel_from: PARALLEL_FROM_DOCS,
         })
+    }
+
+    /// Searches of an index with at least this many services run on the
+    /// search threads (see `PARALLEL_FROM_DOCS`).
+    pub fn set_parallel_from(&mut self, services: u64) {
+        self.parallel_from = services;
     }
 
     pub fn index(&self) -> &Index {
@@ -321,7 +331,7 @@ impl SearchIndex {
         let (query, has_text) = query::build_query(req, &self.fields, &mut en, &mut raw, &common);
         let collector = query::SearchCollector::new(req, has_text, self.columns.clone());
         let on_this_thread = Executor::single_thread();
-        let executor = if searcher.num_docs() >= PARALLEL_FROM_DOCS {
+        let executor = if searcher.num_docs() >= self.parallel_from {
             searcher.index().search_executor()
         } else {
             &on_this_thread

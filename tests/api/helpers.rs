@@ -155,6 +155,7 @@ pub struct Storage {
     dir: tempfile::TempDir,
     database_url: String,
     postgres_db: Option<(String, String)>,
+    search_parallel_from: Option<u64>,
 }
 
 impl Storage {
@@ -191,6 +192,7 @@ impl Storage {
             dir,
             database_url,
             postgres_db,
+            search_parallel_from: None,
         }
     }
 
@@ -206,12 +208,23 @@ impl Storage {
         self
     }
 
+    /// Searches use the search threads from this many services (tests
+    /// reach that path only with a low value).
+    pub fn with_search_parallel_from(mut self, services: u64) -> Self {
+        self.search_parallel_from = Some(services);
+        self
+    }
+
     pub fn index_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("index")
     }
 
     fn settings(&self) -> Settings {
+        let defaults = Settings::new(self.dir.path().to_path_buf());
         Settings {
+            search_parallel_from: self
+                .search_parallel_from
+                .unwrap_or(defaults.search_parallel_from),
             bind: "127.0.0.1:0".parse().expect("addr"),
             database_url: Some(self.database_url.clone()),
             db_pool_size: 4,
@@ -227,7 +240,7 @@ impl Storage {
             allow_private_targets: true,
             link_check_host_delay_ms: 0,
             link_check_timeout_secs: 2,
-            ..Settings::new(self.dir.path().to_path_buf())
+            ..defaults
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, Storage, TestApp};
 
 const ORIGIN: (f64, f64) = (55.865242, -4.232246);
 /// The mean Earth radius the geo crate's haversine uses.
@@ -860,4 +860,58 @@ async fn the_demo_directory_answers_a_link_workers_question() {
         "a local service comes first: {first}"
     );
     assert!(first["distance_m"].as_u64().unwrap() <= 5_000);
+}
+
+/// What a search answered, without the ids (two demo loads differ in them).
+fn answer(reply: &crate::helpers::Reply) -> Value {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let hits: Vec<Value> = reply.body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|hit| {
+            json!([
+                hit["service"]["name"],
+                hit["distance_m"],
+                hit["matched_because"],
+                hit["covering_area"],
+                hit["score"],
+            ])
+        })
+        .collect();
+    json!({
+        "hits": hits,
+        "total": reply.body["pagination"]["total_items"],
+        "facets": reply.body["facets"],
+    })
+}
+
+/// Large indexes are searched on the search threads, one segment per
+/// thread (`--search-parallel-from`); the answers must be the same.
+#[tokio::test]
+async fn searches_on_the_search_threads_answer_as_on_one() {
+    let one = Storage::new().start(true).await;
+    let threads = Storage::new()
+        .with_search_parallel_from(0)
+        .start(true)
+        .await;
+    for query in [
+        "q=debt+advice&postcode=G31+2ER",
+        "postcode=G31+2ER&radius=20000&per_page=50",
+        "category=food&per_page=50",
+        "postcode=IV3&location_type=national",
+        "q=foood+bank&postcode=EH6&radius=50000",
+        "q=pant&postcode=G31+2ER&radius=50000",
+        "postcode=G31+2ER&day=SA&start_time=09:00&end_time=12:00&radius=50000",
+        "sort=name&per_page=100",
+        "postcode=G31+2ER&radius=30000&sort=distance&page=2&per_page=5",
+    ] {
+        let path = format!("/api/v1/services/search?{query}");
+        let expected = answer(&one.get(&path).await);
+        assert!(
+            expected["total"].as_i64().is_some_and(|n| n > 0),
+            "{query} finds nothing in the demo"
+        );
+        assert_eq!(answer(&threads.get(&path).await), expected, "{query}");
+    }
 }
