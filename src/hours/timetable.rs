@@ -75,19 +75,26 @@ impl DaySpec {
     }
 }
 
+/// The ordinals a monthly rule may use: 1 to 5 count from the start of
+/// the month, -1 to -5 from its end.
+pub const MONTHLY_ORDINALS: [i8; 10] = [1, 2, 3, 4, 5, -1, -2, -3, -4, -5];
+
 fn valid_ordinal(ordinal: i8) -> bool {
-    (1..=5).contains(&ordinal) || (-5..=-1).contains(&ordinal)
+    MONTHLY_ORDINALS.contains(&ordinal)
+}
+
+/// `date`'s place among the days of its month on the same weekday,
+/// counted from the start (1 to 5) and from the end (-1 to -5).
+pub fn monthly_ordinals(date: NaiveDate) -> (i8, i8) {
+    let from_start = (date.day0() / 7 + 1) as i8;
+    let from_end = days_in_month(date).map_or(0, |days| ((days - date.day()) / 7 + 1) as i8);
+    (from_start, -from_end)
 }
 
 /// Whether `date` is the `ordinal`th of its weekday in its month.
 fn ordinal_matches(date: NaiveDate, ordinal: i8) -> bool {
-    let from_start = date.day0() / 7 + 1;
-    let from_end = days_in_month(date).map(|days| (days - date.day()) / 7 + 1);
-    match ordinal {
-        1..=5 => from_start == u32::from(ordinal.unsigned_abs()),
-        -5..=-1 => from_end == Some(u32::from(ordinal.unsigned_abs())),
-        _ => false,
-    }
+    let (from_start, from_end) = monthly_ordinals(date);
+    valid_ordinal(ordinal) && (ordinal == from_start || ordinal == from_end)
 }
 
 fn days_in_month(date: NaiveDate) -> Option<u32> {

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tantivy::collector::Collector;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, TermQuery,
@@ -153,11 +154,10 @@ fn with_computed(stored: &str, opening: Option<&Opening>, freshness: Option<&Fre
 const MAX_SEARCH_THREADS: usize = 4;
 
 /// Indexes smaller than this are searched on the calling thread (the
-/// default of `--search-parallel-from`). Waking the
-/// search threads costs about 0.2 ms a search on this project's 2-core
-/// benchmark machine: at 10,000 services that doubled the median (0.24 to
-/// 0.43 ms), while at a million, where a search takes about 2 ms, splitting
-/// it saves more than that.
+/// default of `--search-parallel-from`). Waking the search threads costs
+/// about 0.2 ms a search on this project's 2-core benchmark machine: at
+/// 10,000 services that doubled the median (0.24 to 0.43 ms), while at a
+/// million, where a search takes about 2 ms, splitting it saves more.
 pub const PARALLEL_FROM_DOCS: u64 = 250_000;
 
 /// Threads a large index's searches run on, one segment per thread at a
@@ -336,7 +336,7 @@ impl SearchIndex {
         } else {
             &on_this_thread
         };
-        let scoring = if has_text {
+        let scoring = if collector.requires_scoring() {
             EnableScoring::enabled_from_searcher(&searcher)
         } else {
             EnableScoring::disabled_from_searcher(&searcher)

@@ -7,16 +7,17 @@
 //! monthly rule ("first Saturday") does the same as `mh{ordinal}:{hour}` and
 //! `m{ordinal}:{slot}`; "24 hours" indexes `always`. Whole hours keep the
 //! terms per service (and the time to index them) a quarter of what one
-//! term per quarter took. Anything a weekly pattern cannot say exactly (validity
-//! windows, dated exceptions, times off the quarter hour, monthly rules
-//! running past midnight) marks the service for an exact check, made on the
-//! candidates only with the timetable kept in a fast field.
+//! term per quarter took. Anything a weekly pattern cannot say exactly
+//! (validity windows, dated exceptions, times off the quarter hour, monthly
+//! rules running past midnight) marks the service for an exact check, made
+//! on the candidates only with the timetable kept in a fast field.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc, Weekday};
 use chrono_tz::Europe::London;
 
+use crate::hours::timetable::{monthly_ordinals, MONTHLY_ORDINALS};
 use crate::hours::{DaySpec, HolidayCalendar};
 use crate::model::opening::Hours;
 
@@ -140,22 +141,14 @@ pub fn terms_at(at: DateTime<Utc>) -> Vec<String> {
         day_index(local.weekday()) * SLOTS_PER_DAY + minute_of_day(local.time()) / SLOT_MINUTES;
     let hour = slot / SLOTS_PER_HOUR;
     let date = local.date_naive();
-    // This weekday's place in the month, counted from each end.
-    let from_start = date.day0() / 7 + 1;
-    let mut from_end = 1;
-    while (date + chrono::Duration::days(7 * from_end)).month() == date.month() {
-        from_end += 1;
-    }
+    let (from_start, from_end) = monthly_ordinals(date);
     let mut terms = vec![format!("w{slot}"), format!("wh{hour}"), ALWAYS.to_string()];
-    for ordinal in [i64::from(from_start), -from_end] {
+    for ordinal in [from_start, from_end] {
         terms.push(format!("m{ordinal}:{slot}"));
         terms.push(format!("mh{ordinal}:{hour}"));
     }
     terms
 }
-
-/// Monthly ordinals a rule may use (see `DaySpec::Monthly`).
-const ORDINALS: [i8; 10] = [1, 2, 3, 4, 5, -1, -2, -3, -4, -5];
 
 /// The terms any of which means "open at some point between `start` and
 /// `end` on `day` in a typical week".
@@ -167,7 +160,7 @@ pub fn terms_during(day: Weekday, start: NaiveTime, end: NaiveTime) -> Vec<Strin
     for s in first..last {
         let slot = day_index(day) * SLOTS_PER_DAY + s;
         terms.push(format!("w{slot}"));
-        for ordinal in ORDINALS {
+        for ordinal in MONTHLY_ORDINALS {
             terms.push(format!("m{ordinal}:{slot}"));
         }
         if !hours.contains(&(slot / SLOTS_PER_HOUR)) {
@@ -176,7 +169,7 @@ pub fn terms_during(day: Weekday, start: NaiveTime, end: NaiveTime) -> Vec<Strin
     }
     for hour in hours {
         terms.push(format!("wh{hour}"));
-        for ordinal in ORDINALS {
+        for ordinal in MONTHLY_ORDINALS {
             terms.push(format!("mh{ordinal}:{hour}"));
         }
     }
