@@ -9,6 +9,7 @@ pub mod schema;
 pub mod slots;
 pub mod summary;
 pub mod synonyms;
+mod term_bitset;
 
 pub use index::SearchIndex;
 pub use indexer::Indexer;

@@ -37,6 +37,7 @@ use super::schema::{hash, Fields, NO_TOP_CATEGORY};
 use super::slots::{self, TimeFilter};
 use super::summary::{self, FreshnessCutoffs};
 use super::synonyms;
+use super::term_bitset::TermBitsetQuery;
 use crate::hours::HolidayCalendar;
 use crate::model::enums::{AreaType, FreshnessState, ServiceStatus};
 use crate::model::freshness::{demotion, ReviewPolicy};
@@ -238,7 +239,7 @@ pub fn build_query(
                 LocationScope::National => covers,
                 LocationScope::All => near.into_iter().chain(covers).collect(),
             };
-            filters.push((Occur::Must, any_term(place)));
+            filters.push((Occur::Must, Box::new(TermBitsetQuery::new(place))));
         }
     }
     // A purely negative boolean query matches nothing: anchor it.
