@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tantivy::collector::Collector;
 use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentId;
 use tantivy::query::{
     BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, TermQuery,
 };
@@ -169,6 +170,15 @@ pub fn search_threads() -> usize {
         .clamp(1, MAX_SEARCH_THREADS)
 }
 
+/// A segment's size, as `SearchIndex::segment_sizes` counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSize<Id = SegmentId> {
+    pub id: Id,
+    pub docs: u32,
+    /// Services covering a service area.
+    pub covering: u32,
+}
+
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
@@ -310,6 +320,28 @@ impl SearchIndex {
     /// Number of services in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// Each searchable segment's services, and how many of them cover a
+    /// service area (the documents a national search reads).
+    pub fn segment_sizes(&self) -> anyhow::Result<Vec<SegmentSize>> {
+        let area = Term::from_field_text(self.fields.kind, "area");
+        self.reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|reader| {
+                let covering = reader
+                    .inverted_index(self.fields.kind)?
+                    .doc_freq(&area)
+                    .context("counting a segment's area services")?;
+                Ok(SegmentSize {
+                    id: reader.segment_id(),
+                    docs: reader.num_docs(),
+                    covering,
+                })
+            })
+            .collect()
     }
 
     fn analyzer(&self, name: &str) -> anyhow::Result<tantivy::tokenizer::TextAnalyzer> {

@@ -16,7 +16,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::index::{search_threads, CachedTerm, CommitPayload, SearchIndex, TaxonomyCache};
+use super::index::{
+    search_threads, CachedTerm, CommitPayload, SearchIndex, SegmentSize, TaxonomyCache,
+};
 use super::schema::{self, SCHEMA_VERSION};
 use crate::db::{changes, services, taxonomy, DbConnection, Pool};
 use crate::model::enums::TaxonomyKind;
@@ -261,13 +263,7 @@ impl Indexer {
     /// fresh build leaves many, while one per thread lets a search use every
     /// core. The merges run side by side.
     fn merge_all(&mut self) -> anyhow::Result<()> {
-        let segments = self
-            .search
-            .index()
-            .searchable_segment_metas()?
-            .into_iter()
-            .map(|meta| (meta.id(), meta.num_docs()))
-            .collect();
+        let segments = self.search.segment_sizes()?;
         let merges: Vec<_> = balanced_groups(segments, search_threads())
             .into_iter()
             .filter(|group| group.len() > 1)
@@ -297,17 +293,43 @@ impl Indexer {
     }
 }
 
-/// Items (segments) with their sizes (documents) split into at most `n`
-/// groups of about the same size: largest first, each to the group with
-/// the fewest so far.
-fn balanced_groups<T>(mut items: Vec<(T, u32)>, n: usize) -> Vec<Vec<T>> {
-    items.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
-    let mut groups: Vec<(u64, Vec<T>)> = (0..n.max(1)).map(|_| (0, Vec::new())).collect();
-    for (item, size) in items {
-        if let Some(smallest) = groups.iter_mut().min_by_key(|(total, _)| *total) {
-            smallest.0 += u64::from(size);
-            smallest.1.push(item);
+/// Segments split into at most `n` groups, each to be merged into one,
+/// of about the same number of services and of area-covering services.
+/// Services with no location come last in a rebuild, so they fill a few
+/// segments of their own; balanced by size alone, those could all fall to
+/// one group, leaving a national search (which reads little else) on one
+/// thread. So those segments are dealt out first, most such services
+/// first, each to the group with the fewest so far; then the rest, largest
+/// first, each to the group with the fewest services.
+fn balanced_groups<T>(segments: Vec<SegmentSize<T>>, n: usize) -> Vec<Vec<T>> {
+    let (mut covering, mut rest): (Vec<_>, Vec<_>) =
+        segments.into_iter().partition(|s| s.covering > 0);
+    covering.sort_by_key(|s| std::cmp::Reverse((s.covering, s.docs)));
+    rest.sort_by_key(|s| std::cmp::Reverse(s.docs));
+    let mut groups: Vec<(SegmentSize<()>, Vec<T>)> = (0..n.max(1))
+        .map(|_| {
+            (
+                SegmentSize {
+                    id: (),
+                    docs: 0,
+                    covering: 0,
+                },
+                Vec::new(),
+            )
+        })
+        .collect();
+    let mut add = |segment: SegmentSize<T>, key: fn(&SegmentSize<()>) -> (u32, u32)| {
+        if let Some((total, items)) = groups.iter_mut().min_by_key(|(total, _)| key(total)) {
+            total.docs += segment.docs;
+            total.covering += segment.covering;
+            items.push(segment.id);
         }
+    };
+    for segment in covering {
+        add(segment, |t| (t.covering, t.docs));
+    }
+    for segment in rest {
+        add(segment, |t| (t.docs, t.covering));
     }
     groups
         .into_iter()
@@ -371,26 +393,68 @@ impl IndexerHandle {
 
 #[cfg(test)]
 mod tests {
-    use super::balanced_groups;
+    use super::{balanced_groups, SegmentSize};
+
+    fn segment(id: &'static str, docs: u32, covering: u32) -> SegmentSize<&'static str> {
+        SegmentSize { id, docs, covering }
+    }
+
+    /// Each group's services and area-covering services.
+    fn totals(groups: &[Vec<&str>], segments: &[SegmentSize<&str>]) -> Vec<(u32, u32)> {
+        groups
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|id| segments.iter().find(|s| s.id == *id).unwrap())
+                    .fold((0, 0), |(d, c), s| (d + s.docs, c + s.covering))
+            })
+            .collect()
+    }
 
     #[test]
     fn segments_are_grouped_into_even_shares() {
-        let groups = balanced_groups(vec![("a", 1), ("b", 5), ("c", 3), ("d", 4), ("e", 3)], 2);
-        let sizes: Vec<u32> = groups
+        let segments = vec![
+            segment("a", 1, 0),
+            segment("b", 5, 0),
+            segment("c", 3, 0),
+            segment("d", 4, 0),
+            segment("e", 3, 0),
+        ];
+        let groups = balanced_groups(segments.clone(), 2);
+        assert_eq!(totals(&groups, &segments), [(8, 0), (8, 0)]);
+        assert_eq!(balanced_groups(vec![segment("a", 7, 0)], 4), [["a"]]);
+        assert!(balanced_groups(Vec::<SegmentSize<u8>>::new(), 2).is_empty());
+    }
+
+    /// The segments of area-covering services (a rebuild's last) are split
+    /// between the groups, where size alone put them together: the
+    /// segments of a million-service rebuild.
+    #[test]
+    fn area_services_are_shared_between_the_groups() {
+        let ids = [
+            "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+        ];
+        let docs = [
+            77_969, 74_697, 74_615, 73_269, 73_131, 73_033, 72_962, 71_627, 71_221, 69_616, 69_261,
+            68_016, 67_761, 62_822,
+        ];
+        let segments: Vec<_> = ids
             .iter()
-            .map(|g| {
-                g.iter()
-                    .map(|id| match *id {
-                        "a" => 1,
-                        "b" => 5,
-                        "c" | "e" => 3,
-                        _ => 4,
-                    })
-                    .sum()
+            .zip(docs)
+            .map(|(id, docs)| match *id {
+                "a" => segment(id, docs, 49_456),
+                "n" => segment(id, docs, 50_880),
+                _ => segment(id, docs, 0),
             })
             .collect();
-        assert_eq!(sizes, [8, 8]);
-        assert_eq!(balanced_groups(vec![("a", 7)], 4), [["a"]]);
-        assert!(balanced_groups(Vec::<(u8, u32)>::new(), 2).is_empty());
+        let groups = balanced_groups(segments.clone(), 2);
+        let totals = totals(&groups, &segments);
+        assert_eq!(
+            totals.iter().map(|t| t.1).collect::<Vec<_>>(),
+            [50_880, 49_456],
+            "{groups:?}"
+        );
+        assert!(totals[0].0.abs_diff(totals[1].0) < 62_822, "{totals:?}");
     }
 }
