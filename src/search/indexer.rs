@@ -301,39 +301,27 @@ impl Indexer {
 /// thread. So those segments are dealt out first, most such services
 /// first, each to the group with the fewest so far; then the rest, largest
 /// first, each to the group with the fewest services.
-fn balanced_groups<T>(segments: Vec<SegmentSize<T>>, n: usize) -> Vec<Vec<T>> {
-    let (mut covering, mut rest): (Vec<_>, Vec<_>) =
-        segments.into_iter().partition(|s| s.covering > 0);
-    covering.sort_by_key(|s| std::cmp::Reverse((s.covering, s.docs)));
-    rest.sort_by_key(|s| std::cmp::Reverse(s.docs));
-    let mut groups: Vec<(SegmentSize<()>, Vec<T>)> = (0..n.max(1))
-        .map(|_| {
-            (
-                SegmentSize {
-                    id: (),
-                    docs: 0,
-                    covering: 0,
-                },
-                Vec::new(),
-            )
-        })
-        .collect();
-    let mut add = |segment: SegmentSize<T>, key: fn(&SegmentSize<()>) -> (u32, u32)| {
-        if let Some((total, items)) = groups.iter_mut().min_by_key(|(total, _)| key(total)) {
-            total.docs += segment.docs;
-            total.covering += segment.covering;
-            items.push(segment.id);
+fn balanced_groups<T>(mut segments: Vec<SegmentSize<T>>, n: usize) -> Vec<Vec<T>> {
+    // Area-covering segments first (most such services first), then the
+    // rest by size.
+    segments.sort_by_key(|s| std::cmp::Reverse((s.covering, s.docs)));
+    // Per group: services, area-covering services, segments.
+    let mut groups: Vec<(u32, u32, Vec<T>)> = (0..n.max(1)).map(|_| (0, 0, Vec::new())).collect();
+    for segment in segments {
+        let fewest = if segment.covering > 0 {
+            groups.iter_mut().min_by_key(|g| (g.1, g.0))
+        } else {
+            groups.iter_mut().min_by_key(|g| (g.0, g.1))
+        };
+        if let Some(group) = fewest {
+            group.0 += segment.docs;
+            group.1 += segment.covering;
+            group.2.push(segment.id);
         }
-    };
-    for segment in covering {
-        add(segment, |t| (t.covering, t.docs));
-    }
-    for segment in rest {
-        add(segment, |t| (t.docs, t.covering));
     }
     groups
         .into_iter()
-        .map(|(_, items)| items)
+        .map(|(_, _, items)| items)
         .filter(|items| !items.is_empty())
         .collect()
 }
