@@ -340,6 +340,52 @@ impl Timetable {
         parts.join("; ")
     }
 
+    /// The dated exceptions still to come on or after `today`, soonest
+    /// first, at most `limit`: "closed 24 Dec 2026 to 2 Jan 2027", "27 Dec
+    /// 2026 10:00–14:00". For the human summary: the weekly pattern alone
+    /// would hide a closure next week.
+    pub fn exceptions_summary(&self, today: NaiveDate, limit: usize) -> Vec<String> {
+        let date = |d: NaiveDate| d.format("%-d %b %Y").to_string();
+        let mut upcoming: Vec<(NaiveDate, String)> = Vec::new();
+        let mut special: Vec<(NaiveDate, Vec<Slot>)> = Vec::new();
+        for exception in &self.exceptions {
+            match *exception {
+                Exception::Closed { from, to } if to >= today => {
+                    let text = if from == to {
+                        format!("closed {}", date(from))
+                    } else {
+                        format!("closed {} to {}", date(from), date(to))
+                    };
+                    upcoming.push((from, text));
+                }
+                Exception::Hours {
+                    date: on,
+                    opens,
+                    closes,
+                } if on >= today => {
+                    let slot = (opens, closes, closes <= opens);
+                    match special.iter_mut().find(|(d, _)| *d == on) {
+                        Some((_, slots)) => slots.push(slot),
+                        None => special.push((on, vec![slot])),
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (on, mut slots) in special {
+            slots.sort();
+            let hours: Vec<String> = slots.iter().map(slot_text).collect();
+            upcoming.push((on, format!("{} {}", date(on), hours.join(", "))));
+        }
+        upcoming.sort();
+        upcoming.dedup();
+        upcoming
+            .into_iter()
+            .take(limit)
+            .map(|(_, text)| text)
+            .collect()
+    }
+
     /// The local spans starting on `date`, after exceptions and holidays.
     fn spans_on(&self, date: NaiveDate, holidays: &HolidayCalendar) -> Vec<LocalSpan> {
         let special: Vec<LocalSpan> = self
@@ -518,7 +564,7 @@ impl Timetable {
 
 fn rule_from_schedule(schedule: &Schedule) -> Option<Rule> {
     let opens = parse_clock(&schedule.opens_at)?;
-    let closes = parse_clock(&schedule.closes_at)?;
+    let (closes, end_of_day) = parse_closing(&schedule.closes_at)?;
     let days = match schedule.freq.trim().to_ascii_lowercase().as_str() {
         "weekly" => {
             let days: Vec<Weekday> = schedule.byday.iter().filter_map(|c| day_code(c)).collect();
@@ -538,17 +584,28 @@ fn rule_from_schedule(schedule: &Schedule) -> Option<Rule> {
         days,
         opens,
         closes,
-        overnight: schedule.overnight || closes < opens,
+        overnight: schedule.overnight || closes < opens || end_of_day,
         valid_from: schedule.valid_from,
         valid_to: schedule.valid_to,
     })
 }
 
-fn parse_clock(text: &str) -> Option<NaiveTime> {
+pub fn parse_clock(text: &str) -> Option<NaiveTime> {
     let text = text.trim();
     NaiveTime::parse_from_str(text, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
         .ok()
+}
+
+/// A closing time, and whether it is the end of the day: `24:00`, or
+/// `23:59` (the usual way of writing "until midnight" where 24:00 is not
+/// allowed). The end of the day is midnight of the next day, so it runs on
+/// into an opening that starts at 00:00.
+pub fn parse_closing(text: &str) -> Option<(NaiveTime, bool)> {
+    match text.trim() {
+        "24:00" | "24:00:00" | "23:59" | "23:59:00" | "23:59:59" => Some((NaiveTime::MIN, true)),
+        other => parse_clock(other).map(|t| (t, false)),
+    }
 }
 
 /// `MO`..`SU`, any case.
@@ -754,7 +811,12 @@ fn slot_text((opens, closes, overnight): &Slot) -> String {
     if *overnight && *opens == NaiveTime::MIN && *closes == NaiveTime::MIN {
         return "24 hours".to_string();
     }
-    format!("{}–{}", opens.format("%H:%M"), closes.format("%H:%M"))
+    let closing = if *overnight && *closes == NaiveTime::MIN {
+        "24:00".to_string()
+    } else {
+        closes.format("%H:%M").to_string()
+    };
+    format!("{}–{closing}", opens.format("%H:%M"))
 }
 
 fn window_text(window: Window) -> String {

@@ -2,11 +2,12 @@
 //! opening block computed into every service response as of the request
 //! time (or `at=`).
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::read::{Schedule, ScheduleException, Service};
+use crate::hours::timetable::{parse_clock, parse_closing};
 use crate::hours::{Exception, HolidayCalendar, Timetable};
 
 /// Opening state at one instant.
@@ -14,12 +15,17 @@ use crate::hours::{Exception, HolidayCalendar, Timetable};
 pub struct Opening {
     /// The instant this was computed for.
     pub as_of: DateTime<Utc>,
-    pub open_now: bool,
+    /// Null when the listing has no structured hours to tell (its hours
+    /// notes, if any, are then the summary).
+    pub open_now: Option<bool>,
     /// When the current opening ends, if open now.
     pub closes_at: Option<DateTime<Utc>>,
     /// When it next opens (the current opening's start is not repeated).
     pub next_open: Option<DateTime<Utc>>,
-    /// E.g. "Mon–Fri 09:00–17:00; first Sat 10:00–12:00; closed public holidays".
+    /// E.g. "Mon–Fri 09:00–17:00; first Sat 10:00–12:00; closed public
+    /// holidays; closed 24 Dec 2026 to 2 Jan 2027": the regular pattern,
+    /// then the next few dated exceptions. Without structured hours, the
+    /// listing's hours notes.
     pub summary: String,
 }
 
@@ -31,7 +37,15 @@ pub struct Hours {
     pub closed_on_public_holidays: bool,
     pub open_24_hours: bool,
     pub by_appointment: bool,
+    /// The listing's free-text hours, for the summary when nothing above
+    /// says when it opens. Not part of a timetable: left out of the index's
+    /// shared timetable values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
+
+/// Dated exceptions named in a summary; the rest are in `exceptions`.
+const SUMMARY_EXCEPTIONS: usize = 3;
 
 impl Hours {
     pub fn of(service: &Service) -> Hours {
@@ -41,7 +55,20 @@ impl Hours {
             closed_on_public_holidays: service.closed_on_public_holidays,
             open_24_hours: service.open_24_hours,
             by_appointment: service.by_appointment,
+            notes: service.hours_notes.clone(),
         }
+    }
+
+    /// Whether anything structured says when the service opens: without
+    /// it, "open now" is unknown rather than false.
+    pub fn is_known(&self) -> bool {
+        !self.schedules.is_empty()
+            || self.open_24_hours
+            || self.by_appointment
+            || self
+                .exceptions
+                .iter()
+                .any(|e| e.opens_at.is_some() && e.closes_at.is_some())
     }
 
     /// Whether the hours have anything a weekly pattern cannot express.
@@ -59,7 +86,7 @@ impl Hours {
         t.by_appointment = self.by_appointment;
         for e in &self.exceptions {
             let hours = match (&e.opens_at, &e.closes_at) {
-                (Some(o), Some(c)) => parse_time(o).zip(parse_time(c)),
+                (Some(o), Some(c)) => parse_clock(o).zip(parse_closing(c).map(|(t, _)| t)),
                 _ => None,
             };
             match hours {
@@ -88,6 +115,15 @@ impl Hours {
     }
 
     pub fn opening(&self, at: DateTime<Utc>, holidays: &HolidayCalendar) -> Opening {
+        if !self.is_known() {
+            return Opening {
+                as_of: at,
+                open_now: None,
+                closes_at: None,
+                next_open: None,
+                summary: self.notes.clone().unwrap_or_default(),
+            };
+        }
         let timetable = self.timetable();
         // A round-the-clock service has no closing time worth walking a year
         // of days to find.
@@ -98,20 +134,22 @@ impl Hours {
                 .current_interval(at, holidays)
                 .map(|(_, end)| Some(end))
         };
+        let mut summary: Vec<String> = Some(timetable.summary())
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        let today = at.with_timezone(&chrono_tz::Europe::London).date_naive();
+        summary.extend(timetable.exceptions_summary(today, SUMMARY_EXCEPTIONS));
         Opening {
             as_of: at,
-            open_now: current.is_some(),
+            open_now: Some(current.is_some()),
             closes_at: current.flatten(),
             next_open: if self.open_24_hours && current.is_some() {
                 None
             } else {
                 timetable.next_open(at, holidays)
             },
-            summary: timetable.summary(),
+            summary: summary.join("; "),
         }
     }
-}
-
-fn parse_time(text: &str) -> Option<NaiveTime> {
-    NaiveTime::parse_from_str(text, "%H:%M").ok()
 }

@@ -384,22 +384,41 @@ impl ServiceInput {
             }
         }
         limit(&mut check, "schedules", self.schedules.len());
-        let schedules = self
-            .schedules
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, s)| schedule(&mut check, &format!("schedules[{i}]"), s))
-            .collect::<Vec<_>>();
-        for (i, s) in schedules.iter().enumerate() {
-            if let Some(loc) = s.location_id {
-                if !location_ids.contains(&loc) {
-                    check.fail(
-                        format!("schedules[{i}].location_id"),
-                        "must be one of the service's location_ids",
-                    );
-                }
+        // Each valid schedule with its position in the input, for naming it.
+        let mut numbered: Vec<(usize, ScheduleDraft)> = Vec::new();
+        for (i, input) in self.schedules.into_iter().enumerate() {
+            let Some(draft) = schedule(&mut check, &format!("schedules[{i}]"), input) else {
+                continue;
+            };
+            // The same rule twice (common in imported data) says nothing
+            // more: kept once rather than refused as an overlap.
+            if !numbered.iter().any(|(_, kept)| *kept == draft) {
+                numbered.push((i, draft));
             }
         }
+        if let Some((earlier, later, day)) = first_overlap(&numbered) {
+            check.fail(
+                format!("schedules[{later}]"),
+                format!("overlaps schedules[{earlier}] on {day}; give each opening once"),
+            );
+        }
+        if self.open_24_hours == Some(true) && !numbered.is_empty() {
+            check.fail(
+                "open_24_hours",
+                "a service open 24 hours has no weekly or monthly schedules; remove them or unset open_24_hours",
+            );
+        }
+        for (i, s) in &numbered {
+            if s.location_id
+                .is_some_and(|loc| !location_ids.contains(&loc))
+            {
+                check.fail(
+                    format!("schedules[{i}].location_id"),
+                    "must be one of the service's location_ids",
+                );
+            }
+        }
+        let schedules: Vec<ScheduleDraft> = numbered.into_iter().map(|(_, s)| s).collect();
         limit(&mut check, "exceptions", self.exceptions.len());
         let exceptions = self
             .exceptions
@@ -493,6 +512,85 @@ fn language_code(raw: &str) -> Result<String, String> {
 
 pub const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
+/// Parses a closing time: `HH:MM`, or `24:00` for the end of the day.
+pub fn parse_closing_time(raw: &str) -> Result<(u32, u32), String> {
+    if raw.trim() == "24:00" {
+        return Ok((24, 0));
+    }
+    parse_clock_time(raw).map_err(|_| {
+        format!(
+            "'{}' is not a time of day as HH:MM (00:00 to 23:59, or 24:00 for the end of the day)",
+            super::values::clip(raw)
+        )
+    })
+}
+
+const MINUTES_PER_WEEK: u32 = 7 * 24 * 60;
+
+/// The first pair of weekly schedules that are open at the same time on
+/// some day (same location, overlapping validity windows), as (earlier
+/// number, later number, day code); schedules come numbered by their place
+/// in the input. Touching intervals (09:00–12:00 and 12:00–17:00) do not
+/// overlap.
+fn first_overlap(schedules: &[(usize, ScheduleDraft)]) -> Option<(usize, usize, &'static str)> {
+    // Minutes of the week, Monday 00:00 = 0; an overnight interval on Sunday
+    // wraps round to Monday morning.
+    let intervals = |s: &ScheduleDraft| -> Vec<(u32, u32, &'static str)> {
+        let minutes = |t: &str| {
+            let (h, m) = parse_closing_time(t).unwrap_or((0, 0));
+            h * 60 + m
+        };
+        let (opens, mut closes) = (minutes(&s.opens_at), minutes(&s.closes_at));
+        if s.overnight {
+            closes += 24 * 60;
+        }
+        let mut out = Vec::new();
+        for code in &s.byday {
+            let Some(day) = DAY_CODES.iter().position(|d| d == code) else {
+                continue;
+            };
+            let (start, end) = (day as u32 * 24 * 60 + opens, day as u32 * 24 * 60 + closes);
+            if end > MINUTES_PER_WEEK {
+                out.push((start, MINUTES_PER_WEEK, DAY_CODES[day]));
+                out.push((0, end - MINUTES_PER_WEEK, DAY_CODES[day]));
+            } else {
+                out.push((start, end, DAY_CODES[day]));
+            }
+        }
+        out
+    };
+    let windows_meet = |a: &ScheduleDraft, b: &ScheduleDraft| {
+        a.valid_from.max(b.valid_from).is_none_or(|from| {
+            [a.valid_to, b.valid_to]
+                .into_iter()
+                .flatten()
+                .all(|to| from <= to)
+        })
+    };
+    for (j, (later_number, later)) in schedules.iter().enumerate() {
+        if later.freq != "weekly" {
+            continue;
+        }
+        for (earlier_number, earlier) in &schedules[..j] {
+            if earlier.freq != "weekly"
+                || earlier.location_id != later.location_id
+                || !windows_meet(earlier, later)
+            {
+                continue;
+            }
+            for (a0, a1, day) in intervals(later) {
+                if intervals(earlier)
+                    .iter()
+                    .any(|&(b0, b1, _)| a0 < b1 && b0 < a1)
+                {
+                    return Some((*earlier_number, *later_number, day));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Parses `HH:MM` (24-hour clock).
 pub fn parse_clock_time(raw: &str) -> Result<(u32, u32), String> {
     let bad = || {
@@ -555,7 +653,7 @@ fn schedule(check: &mut Checker, field: &str, input: ScheduleInput) -> Option<Sc
     );
     let closes = check.check(
         &format!("{field}.closes_at"),
-        parse_clock_time(&input.closes_at),
+        parse_closing_time(&input.closes_at),
     );
     let overnight = input.overnight.unwrap_or(false);
     if let (Some(o), Some(c)) = (opens, closes) {
@@ -611,7 +709,7 @@ fn exception(check: &mut Checker, field: &str, input: ExceptionInput) -> Option<
         (None, None) => None,
         (Some(o), Some(c)) => {
             let opens = check.check(&format!("{field}.opens_at"), parse_clock_time(&o));
-            let closes = check.check(&format!("{field}.closes_at"), parse_clock_time(&c));
+            let closes = check.check(&format!("{field}.closes_at"), parse_closing_time(&c));
             match (opens, closes) {
                 (Some(a), Some(b)) if a < b => Some((
                     format!("{:02}:{:02}", a.0, a.1),

@@ -238,6 +238,7 @@ mod tests {
             closed_on_public_holidays: false,
             open_24_hours: false,
             by_appointment: false,
+            notes: None,
         }
     }
 

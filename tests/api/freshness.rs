@@ -408,7 +408,9 @@ async fn a_programme_whose_schedules_have_all_ended_is_flagged_ended() {
     let (app, clock) = app_at(start_time()).await;
     let org = id(&app.create_org("Larder").await);
     let weekly = |to: &str| json!({"freq": "weekly", "byday": ["TU"], "opens_at": "10:00", "closes_at": "12:00", "valid_to": to});
-    let s = service(&app, &org, json!({"name": "Autumn cookery course", "verified": true, "schedules": [weekly("2026-11-30"), weekly("2026-12-15")]})).await;
+    let mut second_block = weekly("2026-12-15");
+    second_block["valid_from"] = json!("2026-12-01");
+    let s = service(&app, &org, json!({"name": "Autumn cookery course", "verified": true, "schedules": [weekly("2026-11-30"), second_block]})).await;
     assert_eq!(sweep(&app, &clock).ended, 0);
     clock.set(Utc.with_ymd_and_hms(2026, 12, 16, 9, 0, 0).unwrap());
     assert_eq!(sweep(&app, &clock).ended, 1);

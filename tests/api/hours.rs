@@ -198,6 +198,57 @@ async fn eligibility_and_access_filters_combine_with_everything_else() {
 }
 
 #[tokio::test]
+async fn unknown_hours_midnight_closing_and_dated_exceptions() {
+    let app = spawn_app().await;
+    let org = app.create_org("Midnight Trust").await["id"].clone();
+    let notes_only = app
+        .create_service(&json!({"organisation_id": org, "name": "Notes only",
+            "hours_notes": "Phone to check: hours vary with volunteers"}))
+        .await;
+    let id = notes_only["id"].as_str().unwrap();
+    let read = app
+        .get(&format!("/api/v1/services/{id}?at=2026-11-23T10:00:00Z"))
+        .await
+        .expect(200);
+    let opening = &read.body["data"]["opening"];
+    assert_eq!(opening["open_now"], Value::Null, "unknown, not closed");
+    assert_eq!(
+        opening["summary"],
+        "Phone to check: hours vary with volunteers"
+    );
+
+    // Every evening until midnight and on until 02:00, written both ways.
+    for until in ["24:00", "23:59"] {
+        let late = app
+            .create_service(&json!({"organisation_id": org, "name": format!("Late {until}"),
+                "schedules": [
+                    {"freq": "weekly", "byday": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"], "opens_at": "00:00", "closes_at": "02:00"},
+                    {"freq": "weekly", "byday": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"], "opens_at": "18:00", "closes_at": until},
+                ],
+                "exceptions": [{"starts_on": "2026-12-24", "ends_on": "2027-01-02"}]}))
+            .await;
+        assert_eq!(late["schedules"][1]["closes_at"], until);
+        let id = late["id"].as_str().unwrap();
+        // 23:30 GMT on a Monday: open, and the opening runs to 02:00.
+        let read = app
+            .get(&format!("/api/v1/services/{id}?at=2026-11-23T23:30:00Z"))
+            .await
+            .expect(200);
+        let opening = &read.body["data"]["opening"];
+        assert_eq!(opening["open_now"], true, "{until}");
+        assert_eq!(opening["closes_at"], "2026-11-24T02:00:00Z", "{until}");
+        let summary = opening["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("18:00–24:00") && summary.contains("closed 24 Dec 2026 to 2 Jan 2027"),
+            "{until}: {summary}"
+        );
+    }
+    wait_indexed(&app, 3).await;
+    let evening = names(&app, "day=TU&start_time=23:00&end_time=24:00").await;
+    assert_eq!(evening, ["L", "L"]);
+}
+
+#[tokio::test]
 async fn bad_hours_and_filters_are_clear_errors() {
     let app = spawn_app().await;
     let org = app.create_org("Errors").await;
@@ -235,6 +286,56 @@ async fn bad_hours_and_filters_are_clear_errors() {
     app.post("/api/v1/services", &json!({"organisation_id": org["id"], "name": "X", "exceptions": [{"starts_on": "2026-12-25", "ends_on": "2026-12-20"}]}))
         .await
         .expect_problem(422, "exceptions[0].ends_on");
+    let impossible = app
+        .post("/api/v1/services", &json!({"organisation_id": org["id"], "name": "X", "exceptions": [{"starts_on": "2026-02-30"}]}))
+        .await
+        .expect_problem(422, "exceptions[0].starts_on");
+    assert!(
+        impossible.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("YYYY-MM-DD"),
+        "{}",
+        impossible.body
+    );
+    // Two intervals open at once on Tuesday, and a 24-hour service with a timetable.
+    let overlapping = json!([
+        {"freq": "weekly", "byday": ["MO", "TU"], "opens_at": "09:00", "closes_at": "13:00"},
+        {"freq": "weekly", "byday": ["TU"], "opens_at": "12:00", "closes_at": "17:00"},
+    ]);
+    let reply = app
+        .post("/api/v1/services", &base(overlapping))
+        .await
+        .expect_problem(422, "schedules[1]");
+    assert!(reply.body["detail"].as_str().unwrap().contains("TU"));
+    let overnight_into_monday = json!([
+        {"freq": "weekly", "byday": ["SU"], "opens_at": "22:00", "closes_at": "02:00", "overnight": true},
+        {"freq": "weekly", "byday": ["MO"], "opens_at": "01:00", "closes_at": "03:00"},
+    ]);
+    app.post("/api/v1/services", &base(overnight_into_monday))
+        .await
+        .expect_problem(422, "schedules[1]");
+    let touching = json!([
+        {"freq": "weekly", "byday": ["MO"], "opens_at": "09:00", "closes_at": "12:00"},
+        {"freq": "weekly", "byday": ["MO"], "opens_at": "12:00", "closes_at": "17:00"},
+        {"freq": "weekly", "byday": ["MO"], "opens_at": "10:00", "closes_at": "11:00", "valid_from": "2027-01-01", "valid_to": "2026-12-01"},
+    ]);
+    let reply = app
+        .post("/api/v1/services", &base(touching))
+        .await
+        .expect_problem(422, "schedules[2].valid_to");
+    assert_eq!(
+        reply.error_fields(),
+        ["schedules[2].valid_to"],
+        "touching intervals, and ones in windows that never meet, do not overlap"
+    );
+    let mut both = base(
+        json!([{"freq": "weekly", "byday": ["MO"], "opens_at": "09:00", "closes_at": "17:00"}]),
+    );
+    both["open_24_hours"] = json!(true);
+    app.post("/api/v1/services", &both)
+        .await
+        .expect_problem(422, "open_24_hours");
     for (query, field) in [
         ("day=XX", "day"),
         ("day=MO&start_time=25:00", "start_time"),

@@ -1264,8 +1264,80 @@ fn from_schedules() {
     assert_eq!(
         built.summary(),
         "Mon, Tue, Thu 09:00–17:00; Wed 09:00–17:00, 18:00–20:00; \
-         Fri 09:00–17:00, 22:00–02:00; Sat 18:00–00:00; Sat 10:00–12:00 (from 1 Apr 2026 to 30 Sep 2026); \
+         Fri 09:00–17:00, 22:00–02:00; Sat 18:00–24:00; Sat 10:00–12:00 (from 1 Apr 2026 to 30 Sep 2026); \
          first Sat, last Fri 10:00–12:00; closed public holidays"
+    );
+}
+
+#[test]
+fn a_closing_time_of_24_00_or_23_59_ends_the_day() {
+    for until in ["24:00", "23:59"] {
+        let schedules = vec![
+            schedule("weekly", &["MO", "TU"], "00:00", "02:00"),
+            schedule("weekly", &["MO"], "18:00", until),
+        ];
+        let built = Timetable::from_schedules(&schedules, false);
+        assert_eq!(
+            built.rules[1],
+            overnight(&[Mon], "18:00", "00:00"),
+            "{until}"
+        );
+        // Monday evening runs on into Tuesday's early opening.
+        assert_eq!(
+            built.current_interval(local("2026-11-23 23:59"), &no_extra()),
+            Some((local("2026-11-23 18:00"), local("2026-11-24 02:00"))),
+            "{until}"
+        );
+        assert_eq!(
+            built.summary(),
+            "Mon 00:00–02:00, 18:00–24:00; Tue 00:00–02:00",
+            "{until}"
+        );
+    }
+    let all_day =
+        Timetable::from_schedules(&[schedule("weekly", &["SA"], "00:00", "24:00")], false);
+    assert_eq!(all_day.summary(), "Sat 24 hours");
+}
+
+#[test]
+fn upcoming_exceptions_are_summarised_soonest_first() {
+    let mut timetable = office();
+    timetable.exceptions = vec![
+        Exception::Closed {
+            from: d("2026-12-24"),
+            to: d("2027-01-02"),
+        },
+        Exception::Closed {
+            from: d("2026-11-01"),
+            to: d("2026-11-02"),
+        },
+        Exception::Hours {
+            date: d("2026-12-05"),
+            opens: t("13:00"),
+            closes: t("15:00"),
+        },
+        Exception::Hours {
+            date: d("2026-12-05"),
+            opens: t("10:00"),
+            closes: t("12:00"),
+        },
+        Exception::Closed {
+            from: d("2027-02-01"),
+            to: d("2027-02-01"),
+        },
+    ];
+    assert_eq!(
+        timetable.exceptions_summary(d("2026-11-21"), 3),
+        [
+            "5 Dec 2026 10:00–12:00, 13:00–15:00",
+            "closed 24 Dec 2026 to 2 Jan 2027",
+            "closed 1 Feb 2027",
+        ]
+    );
+    // A closure already under way is still news; one that has ended is not.
+    assert_eq!(
+        timetable.exceptions_summary(d("2026-12-30"), 1),
+        ["closed 24 Dec 2026 to 2 Jan 2027"]
     );
 }
 
