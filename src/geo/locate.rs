@@ -36,7 +36,9 @@ pub enum LocateError {
 }
 
 pub fn locate_postcode(index: &PostcodeIndex, input: &str) -> Result<Located, LocateError> {
-    let trimmed = input.trim();
+    // "G31-2ER": a hyphen is a common stand-in for the space.
+    let spaced = input.replace('-', " ");
+    let trimmed = spaced.trim();
     let compact: String = trimmed
         .chars()
         .filter(|c| !c.is_whitespace())

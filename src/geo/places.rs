@@ -45,6 +45,9 @@ pub enum PlaceKind {
     Sector,
     District,
     Town,
+    /// An electoral ward: the only names the data has for parts of towns
+    /// and cities (Calton, Shettleston) and for some towns (Oban, Perth).
+    Ward,
     CouncilArea,
 }
 
@@ -96,6 +99,7 @@ impl PlaceIndex {
             .collect();
         let mut names = towns().context("reading towns from the UK outcodes")?;
         names.extend(council_areas(postcodes).context("reading council areas")?);
+        names.extend(wards(postcodes));
         let name_keys = name_keys(&names);
         Ok(PlaceIndex {
             postcodes: sorted(full),
@@ -224,10 +228,11 @@ impl PlaceIndex {
                 (tier, &self.names[k.named], k.named)
             })
             .collect();
+        // A Scottish directory: Wick in Caithness before Wick in Gloucestershire.
         hits.sort_by(|(tier_a, a, _), (tier_b, b, _)| {
-            tier_a
-                .cmp(tier_b)
-                .then(b.in_scotland.cmp(&a.in_scotland))
+            b.in_scotland
+                .cmp(&a.in_scotland)
+                .then(tier_a.cmp(tier_b))
                 .then(b.districts.cmp(&a.districts))
                 .then(a.label.cmp(&b.label))
         });
@@ -530,6 +535,32 @@ fn council_areas(postcodes: &PostcodeIndex) -> anyhow::Result<Vec<Named>> {
     Ok(councils)
 }
 
+/// Electoral wards, placed at the mean of their postcodes ("Oban South
+/// and the Isles Ward" is labelled without "Ward").
+fn wards(postcodes: &PostcodeIndex) -> Vec<Named> {
+    let mut centroids: BTreeMap<&str, (Centroid, HashSet<&str>)> = BTreeMap::new();
+    for postcode in postcodes.full_postcodes().filter(|p| !p.ward.is_empty()) {
+        let (centroid, districts) = centroids.entry(postcode.ward).or_default();
+        centroid.add(postcode.latitude, postcode.longitude);
+        let outward = postcode.compact.len().saturating_sub(3);
+        districts.insert(postcode.compact.get(..outward).unwrap_or_default());
+    }
+    centroids
+        .into_iter()
+        .map(|(name, (centroid, districts))| {
+            let (latitude, longitude) = centroid.mean();
+            Named {
+                label: name.trim_end_matches(" Ward").trim().to_string(),
+                kind: PlaceKind::Ward,
+                latitude,
+                longitude,
+                in_scotland: true,
+                districts: districts.len(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,12 +634,17 @@ mod tests {
         let place = &edinburgh[0];
         assert!((place.latitude - 55.93).abs() < 0.1 && (place.longitude + 3.25).abs() < 0.2);
 
+        // The ward named first after it, then the town that names it later.
         let corstorphine = index.suggest("corstorph", 10);
         assert_eq!(
             labels(&corstorphine),
-            ["Murrayfield, Corstorphine and Gogar"]
+            [
+                "Corstorphine/Murrayfield",
+                "Murrayfield, Corstorphine and Gogar"
+            ]
         );
-        assert_eq!(corstorphine[0].kind, PlaceKind::Town);
+        assert_eq!(corstorphine[0].kind, PlaceKind::Ward);
+        assert_eq!(corstorphine[1].kind, PlaceKind::Town);
 
         let glasgow = index.suggest("GLAS", 3);
         assert!(labels(&glasgow).contains(&"Glasgow"), "{glasgow:?}");
@@ -644,12 +680,27 @@ mod tests {
     }
 
     #[test]
-    fn towns_in_several_regions_say_which() {
+    fn towns_in_several_regions_say_which_and_scotland_comes_first() {
         let places = index().suggest("alford", 5);
         assert_eq!(
             labels(&places),
-            ["Alford, Aberdeenshire", "Alford, Lincolnshire"]
+            [
+                "Alford, Aberdeenshire",
+                "Huntly, Strathbogie and Howe of Alford",
+                "Alford, Lincolnshire"
+            ]
         );
+    }
+
+    #[test]
+    fn wards_name_places_the_outcode_list_does_not() {
+        let index = index();
+        let wick = index.suggest("wick", 5);
+        assert_eq!(wick[0].label, "Wick and East Caithness", "{wick:?}");
+        assert_eq!(wick[0].kind, PlaceKind::Ward);
+        assert!(wick[0].latitude > 58.0, "in Caithness: {wick:?}");
+        assert!(labels(&index.suggest("oban", 5)).contains(&"Oban South and the Isles"));
+        assert!(labels(&index.suggest("calton", 5)).contains(&"Calton"));
     }
 
     #[test]

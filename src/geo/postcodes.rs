@@ -97,6 +97,8 @@ pub(crate) struct FullPostcode<'a> {
     pub latitude: f64,
     pub longitude: f64,
     pub council_area_code: &'a str,
+    /// Electoral ward name, e.g. `Oban South and the Isles` (empty when none).
+    pub ward: &'a str,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +107,7 @@ struct FullRecord {
     longitude: f64,
     council: u16,
     health_board: u16,
+    ward: u16,
 }
 
 /// In-memory postcode table: full postcodes, sectors and districts for
@@ -114,6 +117,7 @@ pub struct PostcodeIndex {
     sectors: HashMap<String, PostcodePlace>,
     districts: HashMap<String, PostcodePlace>,
     codes: Vec<String>,
+    wards: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +128,7 @@ struct FullRow {
     longitude: Option<f64>,
     council_area_code: String,
     health_board_code: String,
+    ward_name: String,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +159,10 @@ impl PostcodeIndex {
                 }
             }
         };
+        // Names of places inside towns and cities (Gorbals, Oban North and
+        // Lorn), for the place typeahead; a few hundred, so a map.
+        let mut wards: Vec<String> = Vec::new();
+        let mut ward_ids: HashMap<String, u16> = HashMap::new();
         let mut full = HashMap::with_capacity(160_000);
         for row in csv::Reader::from_reader(text.as_slice()).deserialize::<FullRow>() {
             let row = row.context("reading the postcode file")?;
@@ -167,6 +176,10 @@ impl PostcodeIndex {
                     longitude,
                     council: intern(&row.council_area_code),
                     health_board: intern(&row.health_board_code),
+                    ward: *ward_ids.entry(row.ward_name.clone()).or_insert_with(|| {
+                        wards.push(row.ward_name.clone());
+                        (wards.len() - 1) as u16
+                    }),
                 },
             );
         }
@@ -180,6 +193,7 @@ impl PostcodeIndex {
             sectors,
             districts,
             codes,
+            wards,
         })
     }
 
@@ -215,6 +229,7 @@ impl PostcodeIndex {
             latitude: r.latitude,
             longitude: r.longitude,
             council_area_code: &self.codes[r.council as usize],
+            ward: &self.wards[r.ward as usize],
         })
     }
 

@@ -39,6 +39,7 @@ pub struct TaxonomyCache {
     pub terms: HashMap<Uuid, CachedTerm>,
     pub category_slugs: HashMap<String, Uuid>,
     pub group_slugs: HashMap<String, Uuid>,
+    pub accessibility_slugs: HashMap<String, Uuid>,
     top_level: HashMap<u64, TermRef>,
 }
 
@@ -485,7 +486,7 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let top = searcher.search(
             &query,
-            &tantivy::collector::TopDocs::with_limit(limit * 3).order_by_score(),
+            &tantivy::collector::TopDocs::with_limit(limit * 5).order_by_score(),
         )?;
         let mut names: Vec<String> = Vec::new();
         for (_, address) in top {
@@ -502,10 +503,26 @@ impl SearchIndex {
                     names.push(name);
                 }
             }
-            if names.len() == limit {
-                break;
-            }
         }
+        // The index matches words in names and in category names alike:
+        // names that themselves start with, or have words starting with,
+        // what was typed come first (stable, so score order holds within).
+        let typed = text.trim().to_lowercase();
+        names.sort_by_key(|name| {
+            let lower = name.to_lowercase();
+            let name_words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
+            if lower.starts_with(&typed) {
+                0
+            } else if words
+                .iter()
+                .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())))
+            {
+                1
+            } else {
+                2
+            }
+        });
+        names.truncate(limit);
         Ok(names)
     }
 }

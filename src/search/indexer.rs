@@ -86,7 +86,9 @@ impl Indexer {
                 TaxonomyKind::CommunityGroup => {
                     cache.group_slugs.insert(t.slug.clone(), t.id);
                 }
-                TaxonomyKind::Accessibility => {}
+                TaxonomyKind::Accessibility => {
+                    cache.accessibility_slugs.insert(t.slug.clone(), t.id);
+                }
             }
             cache.terms.insert(
                 t.id,

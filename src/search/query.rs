@@ -33,7 +33,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::cells::{self, Bounds};
-use super::schema::{hash, Fields, NO_TOP_CATEGORY};
+use super::schema::{self, hash, Fields, NO_TOP_CATEGORY};
 use super::slots::{self, TimeFilter};
 use super::summary::{self, FreshnessCutoffs};
 use super::synonyms;
@@ -453,6 +453,9 @@ struct Context {
     modified_after_micros: Option<i64>,
     time: Option<TimeFilter>,
     holidays: Arc<HolidayCalendar>,
+    /// Hashes of the accessibility features asked for: distances are to
+    /// the locations that have them all.
+    features: Vec<u64>,
 }
 
 struct SearchArea {
@@ -503,6 +506,14 @@ impl SearchCollector {
                 modified_after_micros: req.modified_after.map(|t| t.timestamp_micros()),
                 time: req.time,
                 holidays: req.holidays.clone(),
+                features: req
+                    .attributes
+                    .iter()
+                    .filter_map(|group| match group.as_slice() {
+                        [one] => one.strip_prefix("accessibility:").map(hash),
+                        _ => None,
+                    })
+                    .collect(),
             }),
             columns,
         }
@@ -571,6 +582,7 @@ pub struct SegmentColumns {
     summary: Single,
     point: Single,
     more_points: Column<u64>,
+    point_features: Option<BytesColumn>,
     area_hash: Column<u64>,
     /// Term ordinals of the first top-level category (`None` when no
     /// document in the segment has one).
@@ -593,6 +605,7 @@ impl SegmentColumns {
             summary: Single::new(ff.u64("summary")?),
             point: Single::new(ff.u64("point")?),
             more_points: ff.u64("more_points")?,
+            point_features: ff.bytes("point_features")?,
             area_hash: ff.u64("area_hash")?,
             top_full: top_category
                 .as_ref()
@@ -796,6 +809,13 @@ impl SegmentSearch {
                 _ => cells::distance_m(origin, point),
             }
         };
+        if !self.ctx.features.is_empty() && summary & summary::MIXED_ACCESS != 0 {
+            // Only the locations with the features asked for count.
+            let bytes = self.point_features(doc)?;
+            return schema::points_with_features(&bytes, &self.ctx.features)
+                .map(distance)
+                .min_by(f64::total_cmp);
+        }
         let mut nearest = distance(first);
         if summary & summary::MORE_POINTS != 0 {
             for packed in self.cols.more_points.values_for_doc(doc) {
@@ -803,6 +823,14 @@ impl SegmentSearch {
             }
         }
         Some(nearest)
+    }
+
+    fn point_features(&self, doc: DocId) -> Option<Vec<u8>> {
+        let column = self.cols.point_features.as_ref()?;
+        let ord = column.term_ords(doc).next()?;
+        let mut bytes = Vec::new();
+        column.ord_to_bytes(ord, &mut bytes).ok()?;
+        Some(bytes)
     }
 
     fn hours_ord(&self, doc: DocId) -> Option<u64> {

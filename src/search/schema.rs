@@ -20,7 +20,7 @@ use crate::model::read::{Service, TermRef};
 pub const NO_TOP_CATEGORY: &str = "-";
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -46,6 +46,9 @@ pub struct Fields {
     pub point: Field,
     /// Every further point, for services at several places.
     pub more_points: Field,
+    /// Each point with its accessibility features (`point_features`), for
+    /// services whose locations differ in them.
+    pub point_features: Field,
     pub area_hash: Field,
     /// Slug of the first top-level category, as a dictionary-encoded
     /// column: a few bits per document where a hash took 64.
@@ -93,6 +96,7 @@ pub fn build_schema() -> (Schema, Fields) {
         cell: b.add_text_field("cell", STRING),
         point: b.add_u64_field("point", FAST),
         more_points: b.add_u64_field("more_points", FAST),
+        point_features: b.add_bytes_field("point_features", FAST),
         area_hash: b.add_u64_field("area_hash", FAST),
         top_category: b.add_text_field("top_category", FAST),
         more_tops: b.add_u64_field("more_tops", FAST),
@@ -130,6 +134,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         cell: f("cell")?,
         point: f("point")?,
         more_points: f("more_points")?,
+        point_features: f("point_features")?,
         area_hash: f("area_hash")?,
         top_category: f("top_category")?,
         more_tops: f("more_tops")?,
@@ -255,6 +260,7 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     if !points.is_empty() {
         d.add_text(f.kind, "local");
     }
+    let mixed_access = add_point_features(f, service, &mut d);
     if !service.service_areas.is_empty() {
         d.add_text(f.kind, "area");
     }
@@ -278,6 +284,7 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
             more_points: points.len() > 1,
             more_tops: tops.len() > 1,
             has_areas: !service.service_areas.is_empty(),
+            mixed_access,
         }),
     );
     d.add_text(
@@ -287,6 +294,69 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     d.add_u64(f.name_key, name_key(&service.name));
     d.add_text(f.doc, serde_json::to_string(service).unwrap_or_default());
     d
+}
+
+/// Where a service's locations differ in accessibility features, a search
+/// for a feature must measure only to the locations that have it: each
+/// located point is stored with the hashes of its features. Returns whether
+/// they differ (the only case that needs the list).
+fn add_point_features(f: &Fields, service: &Service, d: &mut TantivyDocument) -> bool {
+    let live: Vec<_> = service
+        .locations
+        .iter()
+        .filter(|l| l.archived_at.is_none())
+        .collect();
+    let feature_hashes = |l: &crate::model::read::Location| -> Vec<u64> {
+        let mut hashes: Vec<u64> = l.accessibility.iter().map(|t| hash(&t.slug)).collect();
+        hashes.sort_unstable();
+        hashes
+    };
+    let first = live.first().map(|l| feature_hashes(l));
+    if live.iter().all(|l| Some(feature_hashes(l)) == first) {
+        return false;
+    }
+    let located = live
+        .iter()
+        .filter(|l| l.location_type == LocationType::Physical);
+    let points = located.filter_map(|l| {
+        let (lat, lon) = (l.latitude?, l.longitude?);
+        Some((cells::pack(lat, lon), feature_hashes(l)))
+    });
+    d.add_bytes(f.point_features, &encode_point_features(points));
+    true
+}
+
+/// `point_features` layout: for each point, its packed position, the
+/// number of features and their hashes, as little-endian u64s.
+pub fn encode_point_features(points: impl Iterator<Item = (u64, Vec<u64>)>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (point, features) in points {
+        bytes.extend(point.to_le_bytes());
+        bytes.extend((features.len() as u64).to_le_bytes());
+        for feature in features {
+            bytes.extend(feature.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+/// The points of a `point_features` value that have every one of
+/// `wanted` (feature hashes).
+pub fn points_with_features<'a>(
+    bytes: &'a [u8],
+    wanted: &'a [u64],
+) -> impl Iterator<Item = u64> + 'a {
+    let mut words = bytes
+        .chunks_exact(8)
+        .map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    std::iter::from_fn(move || loop {
+        let point = words.next()?;
+        let count = words.next()?;
+        let features: Vec<u64> = words.by_ref().take(count as usize).collect();
+        if wanted.iter().all(|w| features.contains(w)) {
+            return Some(point);
+        }
+    })
 }
 
 /// Synonym concepts (see `synonyms`) found in the name, description,
@@ -337,11 +407,16 @@ fn add_hours_and_eligibility(f: &Fields, service: &Service, d: &mut TantivyDocum
     for slot in slots {
         d.add_text(f.slot, slot);
     }
-    let json = serde_json::to_string(&hours).unwrap_or_default();
     if flags & slots::NEEDS_EXACT != 0 {
+        // Without the notes, so services with the same timetable share a value.
+        let timetable = Hours {
+            notes: None,
+            ..hours.clone()
+        };
+        let json = serde_json::to_string(&timetable).unwrap_or_default();
         d.add_bytes(f.hours_blob, json.as_bytes());
     }
-    d.add_text(f.hours, json);
+    d.add_text(f.hours, serde_json::to_string(&hours).unwrap_or_default());
     if service.free == Some(true) {
         d.add_text(f.attr, "free");
     }

@@ -12,6 +12,7 @@
 //! - 52 the service has more than one located point (read `more_points`)
 //! - 53 the service has more than one top-level category (read `more_tops`)
 //! - 54 the service covers coded areas (read `area_hash`)
+//! - 55 its locations differ in accessibility features (read `point_features`)
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -30,6 +31,7 @@ const NO_AGE_LIMIT: u64 = AGE_MASK;
 pub const MORE_POINTS: u64 = 1 << 52;
 pub const MORE_TOPS: u64 = 1 << 53;
 pub const HAS_AREAS: u64 = 1 << 54;
+pub const MIXED_ACCESS: u64 = 1 << 55;
 
 /// What goes into a summary.
 pub struct Facts {
@@ -42,6 +44,7 @@ pub struct Facts {
     pub more_points: bool,
     pub more_tops: bool,
     pub has_areas: bool,
+    pub mixed_access: bool,
 }
 
 fn seconds(t: DateTime<Utc>) -> u64 {
@@ -69,6 +72,9 @@ pub fn pack(facts: &Facts) -> u64 {
     }
     if facts.has_areas {
         summary |= HAS_AREAS;
+    }
+    if facts.mixed_access {
+        summary |= MIXED_ACCESS;
     }
     summary
 }
@@ -171,6 +177,7 @@ mod tests {
                     more_points: false,
                     more_tops: false,
                     has_areas: false,
+                    mixed_access: false,
                 };
                 let signals = Signals {
                     active: bits & FRESH_CLOSED == 0,
@@ -203,11 +210,12 @@ mod tests {
             more_points: true,
             more_tops: false,
             has_areas: true,
+            mixed_access: true,
         };
         let summary = pack(&facts);
         assert_eq!(hours_flags(summary), 0b11);
         assert!(summary & MORE_POINTS != 0 && summary & MORE_TOPS == 0);
-        assert!(summary & HAS_AREAS != 0);
+        assert!(summary & HAS_AREAS != 0 && summary & MIXED_ACCESS != 0);
         assert!(ages_overlap(summary, 16, 16));
         assert!(ages_overlap(summary, 25, 25));
         assert!(ages_overlap(summary, 10, 16));

@@ -843,6 +843,146 @@ async fn typeahead_for_services_categories_and_places() {
 }
 
 #[tokio::test]
+async fn suggestions_put_names_that_match_first_and_places_are_scottish_first() {
+    let app = spawn_app().await;
+    let fx = Fixture::new(&app).await;
+    // "Memory cafe" matches "dem" only through its category's name.
+    fx.service_at(
+        &app,
+        "Memory cafe",
+        &[north(10.0)],
+        json!({"categories": ["dementia"], "description": "A cafe."}),
+    )
+    .await;
+    fx.service_at(&app, "Dementia buddy visits", &[north(20.0)], json!({}))
+        .await;
+    search_until(&app, "per_page=1", |b| b["pagination"]["total_items"] == 2).await;
+    let s = app.get("/api/v1/suggest?q=dem").await.expect(200);
+    assert_eq!(
+        s.body["data"]["services"][0], "Dementia buddy visits",
+        "{}",
+        s.body
+    );
+
+    let labels = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Wick in Caithness has no town entry: its ward comes before the
+    // English town of the same name.
+    let wick = app.get("/api/v1/places?q=wick").await.expect(200);
+    assert!(
+        labels(&wick.body)[0].starts_with("Wick and East Caithness"),
+        "{:?}",
+        labels(&wick.body)
+    );
+    for (typed, wanted) in [("oban", "Oban"), ("perth", "Perth City")] {
+        let found = app
+            .get(&format!("/api/v1/places?q={typed}"))
+            .await
+            .expect(200);
+        assert!(
+            labels(&found.body).iter().any(|l| l.starts_with(wanted)),
+            "{typed}: {:?}",
+            labels(&found.body)
+        );
+    }
+}
+
+#[tokio::test]
+async fn accessibility_is_a_property_of_the_location_searched_near() {
+    let app = spawn_app().await;
+    let fx = Fixture::new(&app).await;
+    // The outreach room round the corner has no ramp; the office that
+    // has one is 7 km away.
+    let room = fx.location(&app, "Outreach room", north(100.0)).await;
+    let office = app
+        .post(
+            "/api/v1/locations",
+            &json!({"organisation_id": fx.org, "name": "Office", "latitude": north(7_000.0).0,
+                    "longitude": ORIGIN.1, "accessibility": ["wheelchair-accessible"]}),
+        )
+        .await
+        .expect(201)
+        .body["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.create_service(
+        &json!({"organisation_id": fx.org, "name": "Money advice drop-in",
+        "location_ids": [room, office], "verified": true}),
+    )
+    .await;
+    let near = search_until(&app, &format!("q=money+advice&{}", here()), |b| {
+        b["pagination"]["total_items"] == 1
+    })
+    .await;
+    assert_eq!(hit(&near, "Money advice drop-in")["distance_m"], 100);
+
+    let accessible = format!(
+        "q=money+advice&{}&accessibility=wheelchair-accessible",
+        here()
+    );
+    let within = app
+        .get(&format!("/api/v1/services/search?{accessible}"))
+        .await
+        .expect(200);
+    assert_eq!(
+        within.body["pagination"]["total_items"], 0,
+        "the accessible office is outside 5 km: {}",
+        within.body
+    );
+    let wider = app
+        .get(&format!(
+            "/api/v1/services/search?{accessible}&radius=10000"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(
+        hit(&wider.body, "Money advice drop-in")["distance_m"],
+        7_000,
+        "measured to the location with the feature"
+    );
+    // Without a point, any location with the feature will do.
+    let anywhere = app
+        .get("/api/v1/services/search?q=money+advice&accessibility=wheelchair-accessible")
+        .await
+        .expect(200);
+    assert_eq!(anywhere.body["pagination"]["total_items"], 1);
+}
+
+#[tokio::test]
+async fn possessives_and_curly_apostrophes_find_mens_sheds() {
+    let app = spawn_app().await;
+    let fx = Fixture::new(&app).await;
+    fx.service_at(&app, "Craigpark Men's Shed", &[north(10.0)], json!({}))
+        .await;
+    search_until(&app, "q=craigpark", |b| b["pagination"]["total_items"] == 1).await;
+    for q in [
+        "men%27s+shed",
+        "men%E2%80%99s+shed",
+        "mens+shed",
+        "men+s+shed",
+        "shed",
+    ] {
+        let found = app
+            .get(&format!("/api/v1/services/search?q={q}"))
+            .await
+            .expect(200);
+        assert_eq!(
+            names(&found.body),
+            ["Craigpark Men's Shed"],
+            "{q}: {}",
+            found.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_demo_directory_answers_a_link_workers_question() {
     let app = crate::helpers::spawn_demo_app().await;
     let body = app
