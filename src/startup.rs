@@ -138,9 +138,14 @@ impl Application {
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             // The last wrap runs first: logging, request id, CORS (answers
-            // preflights before any key check), then authentication.
+            // preflights before any key check), 405 bodies, HEAD as GET,
+            // then authentication.
             App::new()
                 .wrap(actix_web::middleware::from_fn(api::auth::authenticate))
+                .wrap(actix_web::middleware::from_fn(api::methods::head_as_get))
+                .wrap(actix_web::middleware::from_fn(
+                    api::methods::method_not_allowed,
+                ))
                 .wrap(cors())
                 .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::default())

@@ -63,6 +63,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A known path asked with a method it does not answer (405, with `Allow`).
+    #[error("{method} is not allowed here; allowed: {}", allow.join(", "))]
+    MethodNotAllowed { method: String, allow: Vec<String> },
     #[error("internal error: {0}")]
     Internal(String),
     #[error("service unavailable: {0}")]
@@ -98,6 +101,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Internal(_) => "Internal server error",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::UnknownPlace {
@@ -120,6 +124,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::MethodNotAllowed { .. } => "method-not-allowed",
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::UnknownPlace { .. } => "unknown-place",
@@ -181,6 +186,7 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnknownPlace {
@@ -202,6 +208,9 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.join(", ")));
             }
             _ => {}
         }

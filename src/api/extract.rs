@@ -125,7 +125,7 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
 /// A 422 naming the field: serde reports a missing field at its parent's
 /// path, so the field's own name is appended.
 fn data_error(path: &str, message: &str) -> ApiError {
-    let message = strip_position(message);
+    let message = explain_chrono(path, strip_position(message));
     let missing = message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next());
@@ -136,6 +136,28 @@ fn data_error(path: &str, message: &str) -> ApiError {
         (path, None) => path.to_string(),
     };
     ApiError::Invalid(crate::model::Invalid(vec![FieldError { field, message }]))
+}
+
+/// chrono's parse errors ("input is out of range") do not say what was
+/// expected: dates are YYYY-MM-DD, instants RFC 3339.
+fn explain_chrono(path: &str, message: String) -> String {
+    const CHRONO: [&str; 6] = [
+        "input is out of range",
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is not enough for unique date and time",
+        "no possible date and time matching input",
+    ];
+    if !CHRONO.contains(&message.as_str()) {
+        return message;
+    }
+    let field = path.rsplit('.').next().unwrap_or(path);
+    if field.ends_with("_on") || field == "valid_from" || field == "valid_to" {
+        format!("must be a real date as YYYY-MM-DD, e.g. 2026-12-25 ({message})")
+    } else {
+        format!("must be a date and time as RFC 3339, e.g. 2026-12-25T09:00:00Z ({message})")
+    }
 }
 
 fn strip_position(message: &str) -> String {
@@ -279,14 +301,29 @@ pub fn query_error_handler(
     ApiError::bad_request("query", format!("could not read the query string: {err}")).into()
 }
 
+/// One `application/x-www-form-urlencoded` component; on invalid UTF-8,
+/// the lossy decoding (for naming it).
+fn decode_component(raw: &str) -> Result<String, String> {
+    let spaced = raw.replace('+', " ");
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
+    String::from_utf8(bytes).map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// Raw query pairs, supporting repeated keys and comma lists.
 pub struct QueryParams(Vec<(String, String)>);
 
 impl QueryParams {
     pub fn parse(query: &str, known: &[&str]) -> Result<QueryParams, ApiError> {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for piece in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
+            let key = decode_component(key).map_err(|key| {
+                ApiError::bad_request(&crate::model::values::clip(&key), "is not valid UTF-8")
+            })?;
+            let value = decode_component(value)
+                .map_err(|_| ApiError::bad_request(&key, "is not valid UTF-8 text"))?;
+            pairs.push((key, value));
+        }
         if let Some((key, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             return Err(ApiError::bad_request(
                 &crate::model::values::clip(key),

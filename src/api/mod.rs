@@ -13,6 +13,7 @@ pub mod extract;
 pub mod freshness;
 pub mod keys;
 pub mod locations;
+pub mod methods;
 pub mod openapi;
 pub mod openreferral;
 pub mod organisations;

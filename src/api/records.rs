@@ -111,10 +111,8 @@ pub async fn get<R: Record>(
 
 /// The instant named by `at=` (RFC 3339), or now.
 pub fn at_param(state: &AppState, req: &HttpRequest) -> Result<DateTime<Utc>, ApiError> {
-    let at = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "at")
-        .map(|(_, v)| v.into_owned());
-    Ok(extract::datetime_param("at", at.as_deref())?.unwrap_or_else(|| state.clock.now()))
+    let params = extract::QueryParams::parse(req.query_string(), &["at"])?;
+    Ok(extract::datetime_param("at", params.one("at")?)?.unwrap_or_else(|| state.clock.now()))
 }
 
 fn authorise_create<R: Record>(caller: &Caller, input: &R::Input) -> Result<(), ApiError> {

@@ -17,9 +17,9 @@ use crate::geo::locate::{locate_postcode, LocateError, Located, Resolution};
 use crate::geo::places::Place;
 use crate::model::enums::FreshnessState;
 use crate::model::enums::{AreaType, DeliveryMethod, ServiceStatus};
-use crate::model::service::parse_clock_time;
+use crate::model::service::{parse_clock_time, parse_closing_time};
 use crate::model::values::{clip, Slug};
-use crate::search::index::{FacetCount, SearchHit, SearchResults};
+use crate::search::index::{FacetCount, SearchHit, SearchResults, TaxonomyCache};
 use crate::search::query::{
     LocationScope, SearchPoint, SearchRequest, SortOrder, DEFAULT_RADIUS_M, MAX_RADIUS_M,
     MAX_WINDOW,
@@ -90,7 +90,7 @@ pub struct SearchParams {
     day: Option<String>,
     /// `HH:MM`, default 00:00.
     start_time: Option<String>,
-    /// `HH:MM`, default 23:59.
+    /// `HH:MM`, default 24:00 (the end of the day).
     end_time: Option<String>,
     /// The instant `opening` is computed for (RFC 3339; default now).
     at: Option<String>,
@@ -251,10 +251,11 @@ fn resolve_point(
 }
 
 /// Places that were perhaps meant: those matching the longest prefix of the
-/// input that matches anything.
+/// input (two characters at least: "ZZ1" is not a near miss of "Zouch")
+/// that matches anything.
 fn suggestions(state: &AppState, input: &str) -> Vec<String> {
     let chars: Vec<char> = input.trim().chars().take(20).collect();
-    (1..=chars.len())
+    (2..=chars.len())
         .rev()
         .map(|n| chars[..n].iter().collect::<String>())
         .map(|prefix| state.places.suggest(&prefix, 5))
@@ -311,6 +312,12 @@ fn build_request(
         MAX_RADIUS_M as i64,
     )? as f64;
     let point = resolve_point(state, params)?;
+    if point.is_none() && params.one("radius")?.is_some() {
+        return Err(ApiError::bad_request(
+            "radius",
+            "needs a postcode or lat and lon to measure from",
+        ));
+    }
     let taxonomy = state.search.taxonomy();
     let categories = slugs(
         "category",
@@ -385,7 +392,7 @@ fn build_request(
     };
     let at = extract::datetime_param("at", params.one("at")?)?.unwrap_or_else(|| state.clock.now());
     let (time, at) = time_filter(state, params, at)?;
-    let attributes = attribute_filters(params)?;
+    let attributes = attribute_filters(params, &taxonomy)?;
     let age = match params.one("age")? {
         None => None,
         raw => Some(extract::int_param(
@@ -456,6 +463,12 @@ fn time_filter(
         raw => extract::bool_param("open_now", raw)?,
     };
     let open_at = extract::datetime_param("open_at", params.one("open_at")?)?;
+    if open_at.is_some() && params.one("at")?.is_some() {
+        return Err(ApiError::bad_request(
+            "at",
+            "give at or open_at, not both (open_at also sets the time results are shown for)",
+        ));
+    }
     let day = params.one("day")?;
     let (start, end) = (params.one("start_time")?, params.one("end_time")?);
     if (start.is_some() || end.is_some()) && day.is_none() {
@@ -515,17 +528,20 @@ pub fn day_window(
             ))
         }
     };
-    let time =
-        |name: &str, raw: Option<&str>, default: (u32, u32)| -> Result<NaiveTime, ApiError> {
-            let (h, m) = match raw {
-                None => default,
-                Some(text) => parse_clock_time(text).map_err(|e| ApiError::bad_request(name, e))?,
-            };
-            NaiveTime::from_hms_opt(h, m, 0)
-                .ok_or_else(|| ApiError::bad_request(name, "is not a time of day"))
-        };
+    let time = |name: &str, raw: Option<&str>, default: (u32, u32)| {
+        let (h, m) = match raw {
+            None => Ok(default),
+            Some(text) if name == "end_time" => parse_closing_time(text),
+            Some(text) => parse_clock_time(text),
+        }
+        .map_err(|e| ApiError::bad_request(name, e))?;
+        // 24:00, the end of the day, is its last moment.
+        let (h, m, s) = if h == 24 { (23, 59, 59) } else { (h, m, 0) };
+        NaiveTime::from_hms_opt(h, m, s)
+            .ok_or_else(|| ApiError::bad_request(name, "is not a time of day"))
+    };
     let start = time("start_time", start, (0, 0))?;
-    let end = time("end_time", end, (23, 59))?;
+    let end = time("end_time", end, (24, 0))?;
     if start >= end {
         return Err(ApiError::bad_request(
             "end_time",
@@ -540,7 +556,10 @@ pub fn day_window(
 }
 
 /// The attribute filters, each a group of alternatives.
-fn attribute_filters(params: &QueryParams) -> Result<Vec<Vec<String>>, ApiError> {
+fn attribute_filters(
+    params: &QueryParams,
+    taxonomy: &TaxonomyCache,
+) -> Result<Vec<Vec<String>>, ApiError> {
     let mut groups = Vec::new();
     if extract::bool_param("free", params.one("free")?)? {
         groups.push(vec!["free".to_string()]);
@@ -560,10 +579,13 @@ fn attribute_filters(params: &QueryParams) -> Result<Vec<Vec<String>>, ApiError>
         }
         groups.push(group);
     }
-    for feature in params.list("accessibility").into_iter().take(20) {
-        let slug = Slug::parse(feature.to_ascii_lowercase())
-            .map_err(|e| ApiError::bad_request("accessibility", e))?;
-        groups.push(vec![format!("accessibility:{}", slug.as_str())]);
+    let features = slugs(
+        "accessibility",
+        params.list("accessibility"),
+        &taxonomy.accessibility_slugs,
+    )?;
+    for feature in features.into_iter().take(20) {
+        groups.push(vec![format!("accessibility:{feature}")]);
     }
     match params.one("access")? {
         None => {}
@@ -655,8 +677,11 @@ pub async fn run(state: &AppState, query: &str, dialect: &Dialect) -> Result<Fou
     })
 }
 
-#[derive(Debug, serde::Deserialize, IntoParams)]
+/// Query parameters of the typeahead endpoints. Unknown or repeated
+/// parameters are a 400.
+#[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the contract; the handlers read the raw pairs.
 pub struct TypeaheadQuery {
     /// What has been typed so far.
     #[param(max_length = 100, example = "food b")]
@@ -683,8 +708,9 @@ pub struct SuggestResponse {
     pub data: Suggestions,
 }
 
-fn typeahead_text(q: &Option<String>) -> Result<String, ApiError> {
-    let text = q.as_deref().unwrap_or("").trim().to_string();
+fn typeahead_text(req: &HttpRequest) -> Result<String, ApiError> {
+    let params = QueryParams::parse(req.query_string(), &["q"])?;
+    let text = params.one("q")?.unwrap_or("").to_string();
     if text.chars().count() > 100 {
         return Err(ApiError::bad_request("q", "must be at most 100 characters"));
     }
@@ -696,14 +722,14 @@ fn typeahead_text(q: &Option<String>) -> Result<String, ApiError> {
     params(TypeaheadQuery),
     responses(
         (status = 200, description = "Service names and categories for partial input", body = SuggestResponse),
-        (status = 400, description = "Input too long", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Input too long, or an unknown or repeated parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn suggest(
     state: web::Data<AppState>,
-    query: web::Query<TypeaheadQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let text = typeahead_text(&query.q)?;
+    let text = typeahead_text(&req)?;
     let lowered = text.to_lowercase();
     let taxonomy = state.search.taxonomy();
     let mut categories: Vec<FacetTerm> = taxonomy
@@ -752,14 +778,14 @@ pub struct PlacesResponse {
     params(TypeaheadQuery),
     responses(
         (status = 200, description = "Postcodes, sectors, districts, towns and council areas matching partial input, with points", body = PlacesResponse),
-        (status = 400, description = "Input too long", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Input too long, or an unknown or repeated parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn places(
     state: web::Data<AppState>,
-    query: web::Query<TypeaheadQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let text = typeahead_text(&query.q)?;
+    let text = typeahead_text(&req)?;
     Ok(HttpResponse::Ok().json(PlacesResponse {
         meta: META,
         data: state.places.suggest(&text, 10),

@@ -1,5 +1,5 @@
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
 
@@ -155,4 +155,110 @@ async fn no_hostile_input_produces_a_5xx() {
         .unwrap()
         .iter()
         .any(|s| s["name"] == "'; DROP TABLE services; --"));
+}
+
+#[tokio::test]
+async fn head_is_answered_like_get_and_405_is_a_problem() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/services/search?q=food",
+        "/api/v1/suggest?q=foo",
+        "/api/v1/places?q=G31",
+        "/api/v1/taxonomy",
+    ] {
+        let get = app.raw(Method::GET, path, None, vec![]).await;
+        let head = app.raw(Method::HEAD, path, None, vec![]).await;
+        assert_eq!(get.status, 200, "{path}");
+        assert_eq!(head.status, 200, "HEAD {path}");
+        assert_eq!(head.body, Value::String(String::new()), "HEAD has no body");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "{path}"
+        );
+    }
+
+    let wrong = app
+        .raw(Method::PUT, "/api/v1/suggestions", None, vec![])
+        .await
+        .expect(405);
+    assert_eq!(
+        wrong.header("content-type"),
+        Some("application/problem+json")
+    );
+    let allow: Vec<_> = wrong.headers.get_all("allow").iter().collect();
+    assert_eq!(allow.len(), 1, "one Allow header: {allow:?}");
+    assert_eq!(allow[0], "GET, HEAD, POST");
+    assert!(wrong.body["detail"].as_str().unwrap().contains("PUT"));
+}
+
+#[tokio::test]
+async fn query_strings_are_checked_everywhere() {
+    let app = spawn_app().await;
+    let service = app.create_org("Query Trust").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let org_path = format!("/api/v1/organisations/{service}");
+    app.get(&format!("{org_path}?bogus=1"))
+        .await
+        .expect_problem(400, "bogus");
+    app.get(&format!(
+        "{org_path}?at=2026-01-01T00:00:00Z&at=2026-01-02T00:00:00Z"
+    ))
+    .await
+    .expect_problem(400, "at");
+    app.get(&format!("{org_path}?at=2026-01-01T00:00:00Z"))
+        .await
+        .expect(200);
+    for path in ["/api/v1/suggest", "/api/v1/places"] {
+        app.get(&format!("{path}?q=a&extra=1"))
+            .await
+            .expect_problem(400, "extra");
+        app.get(&format!("{path}?q=a&q=b"))
+            .await
+            .expect_problem(400, "q");
+    }
+    // Not UTF-8: a 400 naming the parameter, not a silent whole directory.
+    for path in [
+        "/api/v1/services/search?q=%FF%FE",
+        "/api/v1/suggest?q=%C3",
+        "/api/v1/places?q=%E2%82",
+    ] {
+        app.get(path).await.expect_problem(400, "q");
+    }
+    app.get("/api/v1/services/search?radius=1000")
+        .await
+        .expect_problem(400, "radius");
+    app.get("/api/v1/services/search?accessibility=bogus")
+        .await
+        .expect_problem(400, "accessibility");
+    app.get("/api/v1/services/search?accessibility=hearing-loop")
+        .await
+        .expect(200);
+    app.get("/api/v1/services/search?open_at=2026-06-01T10:00:00Z&at=2026-06-01T10:00:00Z")
+        .await
+        .expect_problem(400, "at");
+    app.get("/api/v1/services/search?day=MO&end_time=24:00")
+        .await
+        .expect(200);
+    app.get("/api/v1/services/search?day=MO&start_time=24:00")
+        .await
+        .expect_problem(400, "start_time");
+    // A hyphen for the space is read as a postcode; a near miss of nothing
+    // gets no far-fetched suggestions.
+    app.get("/api/v1/services/search?postcode=G31-2ER")
+        .await
+        .expect(200);
+    let unknown = app
+        .get("/api/v1/services/search?postcode=ZZ1+1ZZ")
+        .await
+        .expect_problem(404, "postcode");
+    assert!(
+        unknown.body["suggestions"]
+            .as_array()
+            .is_none_or(|s| s.is_empty()),
+        "{}",
+        unknown.body
+    );
 }
