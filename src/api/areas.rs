@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AreaQuery {
     /// Only areas of this type.
     #[param(value_type = Option<AreaType>)]

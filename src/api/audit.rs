@@ -51,6 +51,7 @@ impl From<AuditEntry> for AuditRecord {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// `organisation`, `service`, `location`, `taxonomy_term`, `api_key`, `claim` or `suggestion`.
     entity_type: Option<String>,

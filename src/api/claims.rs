@@ -57,6 +57,7 @@ pub async fn create(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// `pending`, `approved` or `rejected` (default: all).
     #[param(value_type = Option<ModerationStatus>)]

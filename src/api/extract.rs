@@ -298,7 +298,28 @@ pub fn query_error_handler(
     err: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,
 ) -> actix_web::Error {
-    ApiError::bad_request("query", format!("could not read the query string: {err}")).into()
+    let message = match &err {
+        actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    // serde names the parameter in backquotes: "unknown field `bogus`,
+    // expected one of …", "duplicate field `page`".
+    let named = ["unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    match named {
+        Some(field) if message.starts_with("unknown") => ApiError::bad_request(
+            &crate::model::values::clip(field),
+            format!("unknown parameter ({message})"),
+        ),
+        Some(field) => ApiError::bad_request(field, "may be given only once"),
+        None => ApiError::bad_request(
+            "query",
+            format!("could not read the query string: {message}"),
+        ),
+    }
+    .into()
 }
 
 /// One `application/x-www-form-urlencoded` component; on invalid UTF-8,

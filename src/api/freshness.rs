@@ -244,6 +244,7 @@ pub async fn report(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// `open`, `resolved` or `rejected` (default: all).
     #[param(value_type = Option<ReportStatus>)]
@@ -344,6 +345,7 @@ pub async fn reject_report(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     #[param(value_type = Option<Uuid>)]
     organisation_id: Option<String>,
@@ -516,6 +518,7 @@ pub async fn delete_webhook(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     #[param(value_type = Option<i64>, minimum = 1)]
     page: Option<String>,

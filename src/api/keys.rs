@@ -51,6 +51,7 @@ pub async fn issue(state: &AppState, caller: &Caller, new: NewKey) -> Result<Iss
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1)]
     page: Option<String>,

@@ -75,6 +75,7 @@ impl Write for ChannelWriter {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Check everything and report, writing nothing.
     #[param(value_type = Option<bool>)]
@@ -218,6 +219,7 @@ async fn import_package(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `json` (an array, default), `ndjson` (one organization per line) or
     /// `tabular` (a zipped tabular data package: CSV files and datapackage.json).

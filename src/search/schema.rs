@@ -360,9 +360,14 @@ pub fn points_with_features<'a>(
 }
 
 /// Synonym concepts (see `synonyms`) found in the name, description,
-/// categories and community groups.
+/// organisation name, categories and community groups. The organisation
+/// counts: "Shed sessions" by Craigpark Men's Shed is a men's shed.
 fn add_concepts(f: &Fields, service: &Service, d: &mut TantivyDocument) {
-    let mut text = vec![service.name.as_str(), service.description.as_str()];
+    let mut text = vec![
+        service.name.as_str(),
+        service.description.as_str(),
+        service.organisation.name.as_str(),
+    ];
     text.extend(service.categories.iter().map(|c| c.name.as_str()));
     text.extend(service.community_groups.iter().map(|g| g.name.as_str()));
     let mut concepts: Vec<String> = text

@@ -211,6 +211,18 @@ async fn query_strings_are_checked_everywhere() {
     app.get(&format!("{org_path}?at=2026-01-01T00:00:00Z"))
         .await
         .expect(200);
+    for list in [
+        "/api/v1/services",
+        "/api/v1/organisations",
+        "/api/v1/taxonomy",
+    ] {
+        app.get(&format!("{list}?bogus=1"))
+            .await
+            .expect_problem(400, "bogus");
+        app.get(&format!("{list}?page=1&page=2"))
+            .await
+            .expect_problem(400, "page");
+    }
     for path in ["/api/v1/suggest", "/api/v1/places"] {
         app.get(&format!("{path}?q=a&extra=1"))
             .await
