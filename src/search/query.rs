@@ -5,7 +5,8 @@
 //! `docs/search.md`:
 //! - text: BM25 over name (×3), categories/groups/organisation (×1.5) and
 //!   description (×1), plus small constant bonuses for typo and prefix
-//!   matches; 1 when there are no keywords;
+//!   matches (a prefix that starts a word of the name counts twice); 1 when
+//!   there are no keywords;
 //! - place: for a location within the radius `1 / (1 + d / 2 km)`; for a
 //!   service that only covers the searcher's area, a fixed factor by how
 //!   specific that area is (council area or HSCP 0.45, health board 0.35,
@@ -386,6 +387,13 @@ fn word_query(
         options.push((
             Occur::Should,
             boosted(Box::new(FuzzyTermQuery::new_prefix(term, 0, true)), 0.3),
+        ));
+        // Again in the name alone: "wal" puts "Walking group" above a
+        // service that is only in the Walking groups category.
+        let in_name = Term::from_field_text(f.raw_name, word);
+        options.push((
+            Occur::Should,
+            boosted(Box::new(FuzzyTermQuery::new_prefix(in_name, 0, true)), 0.3),
         ));
     }
     Box::new(BooleanQuery::new(options))

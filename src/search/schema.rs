@@ -20,7 +20,7 @@ use crate::model::read::{Service, TermRef};
 pub const NO_TOP_CATEGORY: &str = "-";
 
 /// Bump when the schema or document building changes: the index is rebuilt.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// English: lower case, ASCII folding, Porter-style stemming.
 pub const EN: &str = "signpost_en";
@@ -36,6 +36,9 @@ pub struct Fields {
     pub description: Field,
     pub topics: Field,
     pub raw: Field,
+    /// The name alone, unstemmed: a word being typed that starts a word of
+    /// the name ranks above one that only starts a category's word.
+    pub raw_name: Field,
     pub category: Field,
     pub community_group: Field,
     pub area: Field,
@@ -88,6 +91,14 @@ pub fn build_schema() -> (Schema, Fields) {
         description: b.add_text_field("description", text(EN)),
         topics: b.add_text_field("topics", text(EN)),
         raw: b.add_text_field("raw", text(RAW)),
+        raw_name: b.add_text_field(
+            "raw_name",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(RAW)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         category: b.add_text_field("category", STRING),
         community_group: b.add_text_field("community_group", STRING),
         area: b.add_text_field("area", STRING),
@@ -126,6 +137,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         description: f("description")?,
         topics: f("topics")?,
         raw: f("raw")?,
+        raw_name: f("raw_name")?,
         category: f("category")?,
         community_group: f("community_group")?,
         area: f("area")?,
@@ -203,6 +215,7 @@ pub fn document(f: &Fields, service: &Service, terms: &dyn TermLookup) -> Tantiv
     d.add_text(f.name, &service.name);
     d.add_text(f.description, &service.description);
     d.add_text(f.raw, &service.name);
+    d.add_text(f.raw_name, &service.name);
     d.add_text(f.topics, &service.organisation.name);
 
     // Each top-level category once, so a facet counts services, not the
